@@ -1,0 +1,203 @@
+//! The crate's one error type.
+
+use core::fmt;
+
+/// Everything that can go wrong in `mfa-core`.
+///
+/// Messages say what was wrong and what is accepted; they never contain a
+/// secret, a one-time code or a token, so they are safe to log and to show.
+/// A wrong code is *not* an error: it is an outcome (see
+/// [`Verdict`](crate::otp::Verdict)).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The number of digits is not 6, 7 or 8.
+    #[error("a one-time code must have 6, 7 or 8 digits, not {0}")]
+    InvalidDigits(u32),
+
+    /// The TOTP period is outside the accepted bounds.
+    #[error(
+        "the TOTP period must be between {min} and {max} seconds, not {found}",
+        min = crate::otp::TotpConfig::MIN_PERIOD,
+        max = crate::otp::TotpConfig::MAX_PERIOD
+    )]
+    InvalidPeriod {
+        /// The period that was asked for, in seconds.
+        found: u64,
+    },
+
+    /// A verification window wider than the engine allows.
+    #[error(
+        "a verification window may reach at most {max} steps each way, not {found}",
+        max = crate::otp::Window::MAX_STEPS
+    )]
+    InvalidWindow {
+        /// The widest side of the window that was asked for.
+        found: u32,
+    },
+
+    /// The algorithm name is not one of SHA1, SHA256, SHA512.
+    #[error("unsupported OTP algorithm: use SHA1, SHA256 or SHA512")]
+    UnsupportedAlgorithm,
+
+    /// A secret shorter than the minimum.
+    #[error(
+        "a secret must be at least {min} bytes ({bits} bits); this one has {found} bytes",
+        min = crate::Secret::MIN_LEN,
+        bits = crate::Secret::MIN_LEN * 8
+    )]
+    SecretTooShort {
+        /// Length of the rejected secret in bytes.
+        found: usize,
+    },
+
+    /// A secret longer than the maximum.
+    #[error(
+        "a secret may be at most {max} bytes; this one has {found} bytes",
+        max = crate::Secret::MAX_LEN
+    )]
+    SecretTooLong {
+        /// Length of the rejected secret in bytes.
+        found: usize,
+    },
+
+    /// Text that is not valid base32 (RFC 4648).
+    #[error("the key is not valid base32: {0}")]
+    InvalidBase32(Base32Problem),
+
+    /// A one-time code that is not well formed; the code itself is never
+    /// included.
+    #[error("{0}")]
+    InvalidCode(CodeProblem),
+
+    /// An `otpauth://` URI that cannot be parsed or built.
+    #[error("invalid otpauth URI: {0}")]
+    InvalidUri(UriProblem),
+
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed")]
+    Rng(#[source] getrandom::Error),
+
+    /// The text does not fit in a QR code.
+    #[error("the text is too long to fit in a QR code")]
+    QrTooLong(#[source] qrcode::types::QrError),
+
+    /// PNG encoding failed.
+    #[cfg(feature = "png")]
+    #[error("PNG encoding failed")]
+    Png(#[source] png::EncodingError),
+}
+
+/// Convenience alias for results whose error is [`Error`].
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Why a text is not valid base32.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Base32Problem {
+    /// A character outside `A`–`Z`, `2`–`7`, spaces, `-` and trailing `=`.
+    InvalidCharacter,
+    /// The number of characters cannot come from encoding whole bytes.
+    InvalidLength,
+    /// `=` appears before the end, or the amount of padding is wrong.
+    InvalidPadding,
+}
+
+impl fmt::Display for Base32Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InvalidCharacter => {
+                "it may contain only the letters A-Z, the digits 2-7, spaces and dashes"
+            }
+            Self::InvalidLength => "it has a number of characters no key can have (truncated?)",
+            Self::InvalidPadding => "the '=' padding is misplaced",
+        })
+    }
+}
+
+/// Why a one-time code input is not well formed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodeProblem {
+    /// Nothing but spaces was entered.
+    Empty,
+    /// A character other than ASCII digits, spaces and `-` between digits.
+    InvalidCharacter,
+    /// Far more characters than any code has.
+    TooLong,
+    /// Only digits, but not as many as expected.
+    WrongLength {
+        /// Digits the code must have.
+        expected: u8,
+        /// Digits that were entered.
+        found: usize,
+    },
+}
+
+impl fmt::Display for CodeProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => f.write_str("enter the code shown in your authenticator app"),
+            Self::InvalidCharacter => {
+                f.write_str("a code contains only the digits 0-9 (spaces and dashes are ignored)")
+            }
+            Self::TooLong => f.write_str("that is far too long to be a code"),
+            Self::WrongLength { expected, found } => {
+                write!(f, "the code must have {expected} digits, not {found}")
+            }
+        }
+    }
+}
+
+/// Why an `otpauth://` URI was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UriProblem {
+    /// It does not start with `otpauth://`.
+    Scheme,
+    /// The type is neither `totp` nor `hotp`.
+    Type,
+    /// The label (`Issuer:account`) is missing or empty.
+    MissingAccount,
+    /// A name contains a control character or is too long.
+    InvalidName,
+    /// An account name containing `:` needs an issuer to stay unambiguous.
+    ColonInAccountWithoutIssuer,
+    /// A `%` escape is malformed or does not decode to UTF-8.
+    Encoding,
+    /// The `secret` parameter is missing.
+    MissingSecret,
+    /// `hotp` URIs need a `counter` parameter.
+    MissingCounter,
+    /// A parameter that must appear once appears twice.
+    DuplicateParameter,
+    /// `digits`, `period` or `counter` is not a number.
+    InvalidNumber,
+    /// Authenticator apps assume T0 = 0; a URI cannot carry another epoch.
+    NonZeroT0,
+    /// The whole URI is longer than any authenticator would accept.
+    TooLong,
+}
+
+impl fmt::Display for UriProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Scheme => "it must start with otpauth://",
+            Self::Type => "the type must be totp or hotp",
+            Self::MissingAccount => "the account name is missing",
+            Self::InvalidName => {
+                "issuer and account name must be 1 to 256 characters, without control characters or surrounding spaces"
+            }
+            Self::ColonInAccountWithoutIssuer => {
+                "an account name containing ':' needs an issuer"
+            }
+            Self::Encoding => "a %-escape is malformed or not UTF-8",
+            Self::MissingSecret => "the secret parameter is missing",
+            Self::MissingCounter => "an hotp URI needs a counter parameter",
+            Self::DuplicateParameter => "a parameter appears more than once",
+            Self::InvalidNumber => "digits, period and counter must be whole numbers",
+            Self::NonZeroT0 => "authenticator apps assume T0 = 0; this key uses another epoch",
+            Self::TooLong => "it is too long",
+        })
+    }
+}
