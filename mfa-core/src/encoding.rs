@@ -72,7 +72,7 @@ pub(crate) fn base32_decode(text: &str) -> Result<Zeroizing<Vec<u8>>> {
     if !matches!(symbols % 8, 0 | 2 | 4 | 5 | 7) {
         return Err(Error::InvalidBase32(Base32Problem::InvalidLength));
     }
-    if padding > 0 && (symbols + padding) % 8 != 0 {
+    if padding > 0 && !(symbols + padding).is_multiple_of(8) {
         return Err(Error::InvalidBase32(Base32Problem::InvalidPadding));
     }
     Ok(out)
@@ -81,8 +81,7 @@ pub(crate) fn base32_decode(text: &str) -> Result<Zeroizing<Vec<u8>>> {
 /// Appends standard base64 with padding (RFC 4648 §4), for `data:` URIs.
 #[cfg(feature = "png")]
 pub(crate) fn base64_encode_into(out: &mut String, bytes: &[u8]) {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let sextet = |v: u32, shift: u32| char::from(ALPHABET[((v >> shift) & 63) as usize]);
     for chunk in bytes.chunks(3) {
         let b = |i: usize| chunk.get(i).copied().map_or(0, u32::from);

@@ -80,7 +80,7 @@ pub enum Error {
 
     /// The text does not fit in a QR code.
     #[error("the text is too long to fit in a QR code")]
-    QrTooLong(#[source] qrcode::types::QrError),
+    QrTooLong(#[source] fast_qr::qr::QRCodeError),
 
     /// PNG encoding failed.
     #[cfg(feature = "png")]

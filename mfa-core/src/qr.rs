@@ -1,9 +1,9 @@
 //! QR codes for `otpauth://` URIs.
 //!
-//! [`svg`] draws the whole code as *one* `<path>` (a subpath per horizontal
-//! run of dark modules, with relative moves), which keeps a typical
+//! [`svg`] draws the whole code as *one* `<path>` (a one-module-thick
+//! stroke per horizontal run of dark modules, with relative moves), which keeps a typical
 //! enrollment code to a few kilobytes and a few dozen microseconds. With the
-//! `png` feature, [`png`] and [`png_data_uri`] give a 1-bit PNG for places
+//! `png` feature, [`png()`] and [`png_data_uri()`] give a 1-bit PNG for places
 //! that cannot show SVG (e-mail clients).
 //!
 //! The codes use error-correction level M and the 4-module quiet zone the
@@ -23,7 +23,7 @@
 
 use core::fmt::Write as _;
 
-use qrcode::{Color, EcLevel, QrCode};
+use fast_qr::{ECL, QRBuilder};
 use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
@@ -42,15 +42,18 @@ struct Matrix {
 
 impl Matrix {
     fn encode(text: &str) -> Result<Self> {
-        let code =
-            QrCode::with_error_correction_level(text, EcLevel::M).map_err(Error::QrTooLong)?;
-        let width = code.width();
+        let code = QRBuilder::new(text)
+            .ecl(ECL::M)
+            .build()
+            .map_err(Error::QrTooLong)?;
+        let width = code.size;
         Ok(Self {
             width,
             dark: Zeroizing::new(
-                code.into_colors()
-                    .into_iter()
-                    .map(|c| c == Color::Dark)
+                code.data
+                    .iter()
+                    .take(width * width)
+                    .map(|module| module.value())
                     .collect(),
             ),
         })
@@ -63,7 +66,7 @@ impl Matrix {
 
 /// Renders `text` (normally an `otpauth://` URI) as an SVG document string.
 ///
-/// The SVG has a white background `rect`, one black `path`, a `viewBox`
+/// The SVG has a white background `rect`, one black stroked `path`, a `viewBox`
 /// in module units including the quiet zone, default `width`/`height` of
 /// [`SVG_MODULE_PX`] pixels per module, `shape-rendering="crispEdges"` and
 /// an accessible name.
@@ -74,22 +77,23 @@ pub fn svg(text: &str) -> Result<Zeroizing<String>> {
     let matrix = Matrix::encode(text)?;
     let size = matrix.width + 2 * QUIET_ZONE;
     let px = size * SVG_MODULE_PX;
-    // About 12 bytes per run; a run starts at most every other module.
-    let mut out = Zeroizing::new(String::with_capacity(
-        300 + matrix.width * matrix.width * 6,
-    ));
+    // About 8 bytes per run; a run starts at most every other module.
+    let mut out = Zeroizing::new(String::with_capacity(300 + matrix.width * matrix.width * 4));
     // Writing to a String cannot fail.
     let _ = write!(
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" \
          width=\"{px}\" height=\"{px}\" shape-rendering=\"crispEdges\" role=\"img\" \
          aria-label=\"QR code for your authenticator app\">\
-         <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/><path fill=\"#000\" d=\""
+         <rect width=\"{size}\" height=\"{size}\" fill=\"#fff\"/><path fill=\"none\" stroke=\"#000\" d=\""
     );
-    // Each run is `m dx dy h len v1 h -len z`; after `z` the pen is back at
-    // the run's start, so the next move is relative to it. A leading `m` is
-    // absolute (SVG 1.1 §8.3.2), starting from the origin.
+    // Each run of dark modules is one horizontal stroke, one module thick,
+    // along the middle of its row: `m dx dy h len`. Moves are relative to
+    // the end of the previous run; the first `m` of a path is absolute
+    // (SVG 1.1 §8.3.2), and carries the half-module offset every later
+    // move inherits.
     let (mut pen_x, mut pen_y) = (0isize, 0isize);
+    let mut first = true;
     for (y, row) in matrix.rows().enumerate() {
         let mut x = 0;
         while x < row.len() {
@@ -101,15 +105,12 @@ pub fn svg(text: &str) -> Result<Zeroizing<String>> {
             while row.get(x).copied().unwrap_or(false) {
                 x += 1;
             }
-            let len = x - start;
             let (run_x, run_y) = (signed(start + QUIET_ZONE), signed(y + QUIET_ZONE));
-            let _ = write!(
-                out,
-                "m{} {}h{len}v1h-{len}z",
-                run_x - pen_x,
-                run_y - pen_y
-            );
-            (pen_x, pen_y) = (run_x, run_y);
+            let len = x - start;
+            let half = if first { ".5" } else { "" };
+            let _ = write!(out, "m{} {}{half}h{len}", run_x - pen_x, run_y - pen_y);
+            first = false;
+            (pen_x, pen_y) = (run_x + signed(len), run_y);
         }
     }
     out.push_str("\"/></svg>");
@@ -159,10 +160,10 @@ pub fn png(text: &str, scale: u32) -> Result<Zeroizing<Vec<u8>>> {
     Ok(out)
 }
 
-/// The PNG of [`png`] as a `data:image/png;base64,…` URI for an `<img src>`.
+/// The PNG of [`png()`] as a `data:image/png;base64,…` URI for an `<img src>`.
 ///
 /// # Errors
-/// As [`png`].
+/// As [`png()`].
 #[cfg(feature = "png")]
 pub fn png_data_uri(text: &str, scale: u32) -> Result<Zeroizing<String>> {
     const PREFIX: &str = "data:image/png;base64,";

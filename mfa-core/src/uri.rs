@@ -376,13 +376,12 @@ impl Params {
 /// Spaces after the separator are dropped, as the format allows.
 fn split_label(raw: &str, issuer_param: Option<&str>) -> Result<(Option<String>, String)> {
     let decoded = percent_decode(raw, false)?;
-    if let Some(issuer) = issuer_param {
-        if let Some(account) = decoded
+    if let Some(issuer) = issuer_param
+        && let Some(account) = decoded
             .strip_prefix(issuer)
             .and_then(|rest| rest.strip_prefix(':'))
-        {
-            return Ok((Some(issuer.to_owned()), account.trim_start().to_owned()));
-        }
+    {
+        return Ok((Some(issuer.to_owned()), account.trim_start().to_owned()));
     }
     let split = raw.split_once(':').or_else(|| {
         if issuer_param.is_some() {
@@ -506,7 +505,9 @@ mod tests {
         .unwrap();
         let text = uri.to_uri();
         assert!(
-            text.starts_with("otpauth://totp/D%C3%A9p%C3%B4t%20%2F%20Help%20Desk:jo%40example.com?"),
+            text.starts_with(
+                "otpauth://totp/D%C3%A9p%C3%B4t%20%2F%20Help%20Desk:jo%40example.com?"
+            ),
             "{}",
             text.as_str()
         );
@@ -597,15 +598,42 @@ mod tests {
             UriProblem::DuplicateParameter
         );
         assert_eq!(problem("https://example.com/"), UriProblem::Scheme);
-        assert_eq!(problem(&format!("otpauth://motp/a?secret={KEY}")), UriProblem::Type);
-        assert_eq!(problem("otpauth://totp/a?issuer=x"), UriProblem::MissingSecret);
-        assert_eq!(problem(&format!("otpauth://totp/?secret={KEY}")), UriProblem::MissingAccount);
-        assert_eq!(problem(&format!("otpauth://totp/x:?secret={KEY}")), UriProblem::MissingAccount);
-        assert_eq!(problem(&format!("otpauth://totp?secret={KEY}")), UriProblem::MissingAccount);
-        assert_eq!(problem(&format!("otpauth://hotp/a?secret={KEY}")), UriProblem::MissingCounter);
-        assert_eq!(problem(&format!("otpauth://totp/a%ZZ?secret={KEY}")), UriProblem::Encoding);
-        assert_eq!(problem(&format!("otpauth://totp/a%C3?secret={KEY}")), UriProblem::Encoding);
-        assert_eq!(problem(&format!("otpauth://totp/a%0A?secret={KEY}")), UriProblem::InvalidName);
+        assert_eq!(
+            problem(&format!("otpauth://motp/a?secret={KEY}")),
+            UriProblem::Type
+        );
+        assert_eq!(
+            problem("otpauth://totp/a?issuer=x"),
+            UriProblem::MissingSecret
+        );
+        assert_eq!(
+            problem(&format!("otpauth://totp/?secret={KEY}")),
+            UriProblem::MissingAccount
+        );
+        assert_eq!(
+            problem(&format!("otpauth://totp/x:?secret={KEY}")),
+            UriProblem::MissingAccount
+        );
+        assert_eq!(
+            problem(&format!("otpauth://totp?secret={KEY}")),
+            UriProblem::MissingAccount
+        );
+        assert_eq!(
+            problem(&format!("otpauth://hotp/a?secret={KEY}")),
+            UriProblem::MissingCounter
+        );
+        assert_eq!(
+            problem(&format!("otpauth://totp/a%ZZ?secret={KEY}")),
+            UriProblem::Encoding
+        );
+        assert_eq!(
+            problem(&format!("otpauth://totp/a%C3?secret={KEY}")),
+            UriProblem::Encoding
+        );
+        assert_eq!(
+            problem(&format!("otpauth://totp/a%0A?secret={KEY}")),
+            UriProblem::InvalidName
+        );
         assert_eq!(problem(&"x".repeat(MAX_URI_LEN + 1)), UriProblem::TooLong);
     }
 
@@ -620,7 +648,10 @@ mod tests {
             err(KeyUri::totp(secret(), None, "a:b", &config)),
             UriProblem::ColonInAccountWithoutIssuer
         );
-        assert_eq!(err(KeyUri::totp(secret(), None, "", &config)), UriProblem::InvalidName);
+        assert_eq!(
+            err(KeyUri::totp(secret(), None, "", &config)),
+            UriProblem::InvalidName
+        );
         assert_eq!(
             err(KeyUri::totp(secret(), Some(""), "a", &config)),
             UriProblem::InvalidName

@@ -161,7 +161,10 @@ mod tests {
             assert_eq!(code.expose().as_str(), "123456", "{input:?}");
         }
         assert_eq!(
-            Code::parse("000042", Digits::SIX).unwrap().expose().as_str(),
+            Code::parse("000042", Digits::SIX)
+                .unwrap()
+                .expose()
+                .as_str(),
             "000042"
         );
         assert_eq!(
