@@ -59,3 +59,8 @@ pub mod uri;
 pub use error::{Base32Problem, CodeProblem, Error, Result, UriProblem};
 pub use secret::Secret;
 pub use uri::KeyUri;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
