@@ -86,6 +86,67 @@ pub enum Error {
     #[cfg(feature = "png")]
     #[error("PNG encoding failed")]
     Png(#[source] png::EncodingError),
+
+    /// Input from a client that is not acceptable (a 4xx, never a 5xx).
+    #[error("{0}")]
+    InvalidInput(InputProblem),
+
+    /// The operation needs a second-factor verification younger than the
+    /// step-up window (10 minutes by default).
+    #[error("confirm it is you: verify a code again, then retry")]
+    StepUpRequired,
+
+    /// The policy does not allow this (method not allowed, MFA disabled
+    /// for the role, MFA required so it cannot be turned off…).
+    #[error("not allowed by the security policy: {0}")]
+    PolicyForbids(PolicyProblem),
+
+    /// The thing named does not exist (for this subject).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+
+    /// The subject must first set up what the operation needs.
+    #[error("{0}")]
+    Precondition(PreconditionProblem),
+
+    /// The store cannot be reached or timed out. Retry later; adapters
+    /// answer 503.
+    #[error("the MFA store is unavailable; try again shortly")]
+    StoreUnavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    /// The store failed for another reason (a bug, corrupt data…).
+    #[error("the MFA store failed")]
+    Store(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    /// The notifier could not deliver a code.
+    #[error("the code could not be sent; try again shortly")]
+    Notify(#[source] Box<dyn std::error::Error + Send + Sync>),
+
+    /// No sealing key, duplicate key ids, or a malformed key.
+    #[error(
+        "invalid sealing key configuration: give at least one 32-byte key, each with its own id"
+    )]
+    InvalidSealingKey,
+
+    /// Encryption failed.
+    #[error("sealing a secret failed")]
+    SealingFailed,
+
+    /// A sealed secret was altered, truncated or belongs elsewhere.
+    #[error("a sealed secret is corrupt or does not belong to this credential")]
+    SealedCorrupt,
+
+    /// A sealed secret names a key that is not configured.
+    #[error("a secret is sealed with key id {0}, which is not configured")]
+    UnknownSealingKey(u32),
+
+    /// A stored hash does not have 32 bytes.
+    #[error("a stored code hash is malformed")]
+    InvalidHash,
+
+    /// The pepper is shorter than 32 bytes.
+    #[error("the pepper must be at least 32 bytes")]
+    PepperTooShort,
 }
 
 /// Convenience alias for results whose error is [`Error`].
@@ -199,5 +260,121 @@ impl fmt::Display for UriProblem {
             Self::NonZeroT0 => "authenticator apps assume T0 = 0; this key uses another epoch",
             Self::TooLong => "it is too long",
         })
+    }
+}
+
+/// Why client input was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InputProblem {
+    /// An identifier (named) is empty, too long or has control characters.
+    Identifier(&'static str),
+    /// A role name is not 1–64 of `a-z 0-9 _ - .`.
+    Role,
+    /// Not `email` or `sms`.
+    Channel,
+    /// Not a factor kind.
+    Factor,
+    /// Not an audit action.
+    AuditAction,
+    /// An authenticator name is empty, too long or has control characters.
+    Name,
+    /// An enforced role allows no method.
+    PolicyNoMethod,
+    /// A grace or remember-device period is longer than a year.
+    PolicyPeriod,
+}
+
+impl fmt::Display for InputProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Identifier(what) => {
+                write!(
+                    f,
+                    "the {what} must be 1 to 255 bytes without control characters"
+                )
+            }
+            Self::Role => {
+                f.write_str("a role name must be 1 to 64 characters of a-z, 0-9, '_', '-' and '.'")
+            }
+            Self::Channel => f.write_str("the channel must be \"email\" or \"sms\""),
+            Self::Factor => {
+                f.write_str("the factor must be \"totp\", \"recovery\", \"email\" or \"sms\"")
+            }
+            Self::AuditAction => f.write_str("unknown audit action"),
+            Self::Name => {
+                f.write_str("the name must be 1 to 64 characters without control characters")
+            }
+            Self::PolicyNoMethod => {
+                f.write_str("a role that requires MFA must allow at least one method")
+            }
+            Self::PolicyPeriod => {
+                f.write_str("grace and remember-device periods may be at most 366 days")
+            }
+        }
+    }
+}
+
+/// Why the policy forbids an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PolicyProblem {
+    /// MFA is disabled for the subject's roles.
+    MfaDisabled,
+    /// The method is not allowed for the subject's roles.
+    MethodNotAllowed(crate::subject::FactorKind),
+    /// MFA is required, so the last factor cannot be removed nor MFA
+    /// turned off.
+    MfaRequired,
+    /// Remembering browsers is not allowed for the subject's roles.
+    RememberNotAllowed,
+}
+
+impl fmt::Display for PolicyProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MfaDisabled => f.write_str("two-factor authentication is disabled for your role"),
+            Self::MethodNotAllowed(kind) => write!(f, "the {kind} method is not allowed for your role"),
+            Self::MfaRequired => f.write_str(
+                "two-factor authentication is required for your role; add another method before removing this one",
+            ),
+            Self::RememberNotAllowed => f.write_str("remembering this browser is not allowed for your role"),
+        }
+    }
+}
+
+/// What must be set up first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PreconditionProblem {
+    /// No address on file for the channel.
+    NoAddress(crate::subject::Channel),
+    /// The channel is not registered as a factor.
+    ChannelNotEnrolled(crate::subject::Channel),
+    /// The subject has no second factor.
+    NotEnrolled,
+    /// The subject already has the maximum number of authenticators.
+    TooManyAuthenticators,
+}
+
+impl fmt::Display for PreconditionProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoAddress(crate::subject::Channel::Email) => {
+                f.write_str("there is no e-mail address on your account")
+            }
+            Self::NoAddress(crate::subject::Channel::Sms) => {
+                f.write_str("there is no phone number on your account")
+            }
+            Self::ChannelNotEnrolled(channel) => {
+                write!(f, "{channel} codes are not set up for your account")
+            }
+            Self::NotEnrolled => {
+                f.write_str("two-factor authentication is not set up for your account")
+            }
+            Self::TooManyAuthenticators => {
+                f.write_str("you have the maximum number of authenticator apps; remove one first")
+            }
+        }
     }
 }

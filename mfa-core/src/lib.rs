@@ -49,15 +49,34 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod audit;
+mod clock;
+pub mod device;
 mod encoding;
 mod error;
+pub mod notify;
 pub mod otp;
+pub mod pepper;
+pub mod policy;
 pub mod qr;
+pub mod recovery;
+pub mod seal;
 mod secret;
+pub mod store;
+mod subject;
+pub mod throttle;
 pub mod uri;
 
-pub use error::{Base32Problem, CodeProblem, Error, Result, UriProblem};
+pub use clock::{Clock, SystemClock, Timestamp};
+pub use error::{
+    Base32Problem, CodeProblem, Error, InputProblem, PolicyProblem, PreconditionProblem, Result,
+    UriProblem,
+};
+pub use notify::Notifier;
+pub use pepper::Pepper;
 pub use secret::Secret;
+pub use store::Store;
+pub use subject::{Channel, CredentialId, FactorKind, Role, Subject, SubjectId};
 pub use uri::KeyUri;
 
 /// The README's examples, compiled and run as doc tests.

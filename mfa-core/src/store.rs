@@ -1,0 +1,481 @@
+//! Persistence: the [`Store`] trait and the records it keeps.
+//!
+//! Methods are *semantic operations*, not CRUD: each says in its doc
+//! comment what must happen atomically. The store — not the service —
+//! guarantees single use and exact counting, so that the guarantees hold
+//! across many app instances sharing one database. Every implementation
+//! runs the conformance suite in `mfa_core::testing` (feature `testing`),
+//! which checks each contract below, including under concurrency.
+//!
+//! Conventions for every method:
+//! * Subjects are independent: an operation on one subject never reads or
+//!   changes another subject's records (except the global policy and
+//!   audit trail).
+//! * Errors: a database that is down or times out is
+//!   [`Error::StoreUnavailable`](crate::Error::StoreUnavailable); anything
+//!   else that fails is [`Error::Store`](crate::Error::Store). A failed call
+//!   changes nothing that a later call could observe as half-done.
+//! * "Expired" means `expires_at <= now`.
+//! * Secrets arrive sealed ([`Sealed`]) and codes/tokens hashed
+//!   ([`CodeHash`]); a store never sees plaintext.
+
+use core::future::Future;
+
+use crate::audit::{AuditEvent, AuditQuery, NewAuditEvent};
+use crate::clock::Timestamp;
+use crate::error::Result;
+use crate::otp::TotpConfig;
+use crate::pepper::CodeHash;
+use crate::policy::{GraceRecord, Policy};
+use crate::seal::Sealed;
+use crate::subject::{Channel, CredentialId, FactorKind, SubjectId};
+use crate::throttle::{ThrottleRule, ThrottleState};
+
+/// An authenticator-app enrollment waiting for its first code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingTotp {
+    /// The id the authenticator will keep once active.
+    pub id: CredentialId,
+    /// Whose.
+    pub subject: SubjectId,
+    /// The secret, sealed for (`subject`, `id`).
+    pub sealed_secret: Sealed,
+    /// Algorithm, digits, period.
+    pub config: TotpConfig,
+    /// When enrollment started.
+    pub created_at: Timestamp,
+    /// When it stops being confirmable.
+    pub expires_at: Timestamp,
+}
+
+/// What activation writes onto the new authenticator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activation {
+    /// The name the person gave it ("Work phone").
+    pub name: String,
+    /// The step the confirming code matched: it is consumed.
+    pub accepted_step: u64,
+    /// Clock drift observed at confirmation, in steps.
+    pub drift: i16,
+    /// Now.
+    pub at: Timestamp,
+}
+
+/// An active authenticator app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpCredential {
+    /// Its id.
+    pub id: CredentialId,
+    /// Whose.
+    pub subject: SubjectId,
+    /// The name the person gave it.
+    pub name: String,
+    /// The secret, sealed for (`subject`, `id`).
+    pub sealed_secret: Sealed,
+    /// Algorithm, digits, period.
+    pub config: TotpConfig,
+    /// The newest step accepted; no step at or before it is ever accepted
+    /// again.
+    pub last_step: Option<u64>,
+    /// Drift (in steps) at the last acceptance.
+    pub drift: i16,
+    /// When it became active.
+    pub created_at: Timestamp,
+    /// When it last verified a code.
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// How to replace recovery codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplaceCodes {
+    /// Replace whatever set exists.
+    Always,
+    /// Only if the subject has no unused codes at all.
+    IfNone,
+}
+
+/// E-mail or SMS registered as a subject's factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelFactor {
+    /// Which channel.
+    pub channel: Channel,
+    /// When it was registered.
+    pub added_at: Timestamp,
+}
+
+/// A one-time code sent by e-mail or SMS, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentCode {
+    /// For whom.
+    pub subject: SubjectId,
+    /// Sent where.
+    pub channel: Channel,
+    /// Keyed hash of the code.
+    pub hash: CodeHash,
+    /// When it was sent.
+    pub issued_at: Timestamp,
+    /// When it stops working.
+    pub expires_at: Timestamp,
+}
+
+/// Rate limits on sending codes, per subject and channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SendLimits {
+    /// Least time between two sends.
+    pub cooldown: core::time::Duration,
+    /// Most sends in any sliding hour.
+    pub max_per_hour: u32,
+}
+
+/// Whether a code was recorded as sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IssueOutcome {
+    /// Recorded; the previous code for this channel no longer works.
+    Issued,
+    /// A limit applies; nothing was recorded.
+    TooSoon {
+        /// When a send would next be allowed.
+        retry_after: Timestamp,
+    },
+}
+
+/// Result of trying a code against the active sent code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentCodeAttempt {
+    /// It matched and has been consumed.
+    Accepted,
+    /// It did not match; the try was counted. `tries_left` more are
+    /// allowed on this code (0: the code is dead).
+    Rejected {
+        /// Tries remaining on this code.
+        tries_left: u32,
+    },
+    /// There is no usable code (none sent, expired, used, or out of tries).
+    NoActiveCode,
+}
+
+/// A remembered browser.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RememberedDevice {
+    /// Its id (for listing and revoking).
+    pub id: CredentialId,
+    /// Whose.
+    pub subject: SubjectId,
+    /// Keyed hash of the token in the browser.
+    pub token_hash: CodeHash,
+    /// A name from the user agent ("Firefox on Windows").
+    pub name: String,
+    /// When it was remembered.
+    pub created_at: Timestamp,
+    /// When it stops counting.
+    pub expires_at: Timestamp,
+    /// When it was last presented.
+    pub last_used_at: Option<Timestamp>,
+}
+
+/// What an MFA reset removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ResetSummary {
+    /// Active authenticators removed.
+    pub authenticators: u64,
+    /// Pending enrollments removed.
+    pub pending: u64,
+    /// Unused recovery codes removed.
+    pub recovery_codes: u64,
+    /// E-mail/SMS factors removed.
+    pub channels: u64,
+    /// Remembered devices removed.
+    pub devices: u64,
+}
+
+/// A sealed secret, for key rotation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedEntry {
+    /// The authenticator or pending enrollment.
+    pub credential: CredentialId,
+    /// Whose.
+    pub subject: SubjectId,
+    /// The sealed secret.
+    pub sealed: Sealed,
+}
+
+/// Where MFA state lives. See the [module documentation](self) for the
+/// conventions every method follows.
+///
+/// Methods return `impl Future + Send` so the service can be used from any
+/// multi-threaded runtime; implement them with `async fn`.
+pub trait Store: Send + Sync + 'static {
+    // ----- authenticator apps -------------------------------------------
+
+    /// Stores a pending enrollment, *replacing* any other pending
+    /// enrollment of the same subject (one at a time per subject).
+    fn put_pending_totp(&self, pending: PendingTotp) -> impl Future<Output = Result<()>> + Send;
+
+    /// The subject's pending enrollment `id`, if it exists and has not
+    /// expired at `now`.
+    fn pending_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<PendingTotp>>> + Send;
+
+    /// **Atomically** turns pending enrollment `id` into an active
+    /// authenticator: if it exists for `subject` and has not expired at
+    /// `activation.at`, delete it and insert a [`TotpCredential`] with the
+    /// same id, secret and config, `name`, `last_step =
+    /// Some(activation.accepted_step)`, `drift`, `created_at =
+    /// last_used_at = activation.at`, and return it. Otherwise change
+    /// nothing and return `None`. Of concurrent calls for one pending
+    /// enrollment, at most one returns `Some`.
+    fn activate_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        activation: Activation,
+    ) -> impl Future<Output = Result<Option<TotpCredential>>> + Send;
+
+    /// The subject's active authenticators, oldest first.
+    fn list_totp(
+        &self,
+        subject: &SubjectId,
+    ) -> impl Future<Output = Result<Vec<TotpCredential>>> + Send;
+
+    /// **Compare-and-set** on the authenticator's last accepted step: if
+    /// authenticator `id` of `subject` exists and its `last_step` is `None`
+    /// or `< step`, set `last_step = Some(step)`, `drift`, `last_used_at =
+    /// now` and return `true`; otherwise change nothing and return `false`.
+    /// Of concurrent calls with the same `step`, exactly one returns
+    /// `true`; a smaller or equal step never succeeds after a larger one.
+    fn consume_totp_step(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        step: u64,
+        drift: i16,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Deletes authenticator `id` of `subject`; `true` if it existed.
+    fn remove_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    // ----- recovery codes -----------------------------------------------
+
+    /// **Atomically** replaces the subject's recovery codes with `hashes`
+    /// (all unused). With [`ReplaceCodes::IfNone`], does so only if the
+    /// subject has no unused code, and returns whether it did; with
+    /// [`ReplaceCodes::Always`] always returns `true`. Concurrent
+    /// `IfNone` calls: exactly one succeeds.
+    fn replace_recovery_codes(
+        &self,
+        subject: &SubjectId,
+        hashes: Vec<CodeHash>,
+        mode: ReplaceCodes,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// **Single use**: if `hash` is an unused recovery code of `subject`,
+    /// mark it used (or delete it) and return `true`; else `false`. Of
+    /// concurrent calls with the same code, exactly one returns `true`.
+    fn consume_recovery_code(
+        &self,
+        subject: &SubjectId,
+        hash: &CodeHash,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// How many unused recovery codes `subject` has.
+    fn recovery_codes_left(&self, subject: &SubjectId) -> impl Future<Output = Result<u32>> + Send;
+
+    // ----- e-mail / SMS as factors --------------------------------------
+
+    /// Registers `channel` as a factor of `subject`; `true` if it was not
+    /// registered before (registering twice keeps the first `added_at`).
+    fn add_channel(
+        &self,
+        subject: &SubjectId,
+        channel: Channel,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Unregisters `channel`; `true` if it was registered.
+    fn remove_channel(
+        &self,
+        subject: &SubjectId,
+        channel: Channel,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// The subject's registered channels, ordered e-mail then SMS.
+    fn list_channels(
+        &self,
+        subject: &SubjectId,
+    ) -> impl Future<Output = Result<Vec<ChannelFactor>>> + Send;
+
+    // ----- codes sent by e-mail / SMS -----------------------------------
+
+    /// **Atomically** applies the send limits and records a sent code.
+    /// Considering the sends recorded for (`code.subject`, `code.channel`)
+    /// with `issued_at` in the hour up to `code.issued_at`:
+    /// if the newest is less than `limits.cooldown` old, return
+    /// `TooSoon { retry_after: newest + cooldown }`; else if there are
+    /// `limits.max_per_hour` or more, return `TooSoon { retry_after:
+    /// oldest_in_hour + 1 h }`; else record the send and make `code` the
+    /// channel's only active code (any previous code stops working, with a
+    /// fresh try count) and return `Issued`. Concurrent calls for the same
+    /// subject and channel never exceed the limits.
+    fn issue_sent_code(
+        &self,
+        code: SentCode,
+        limits: SendLimits,
+    ) -> impl Future<Output = Result<IssueOutcome>> + Send;
+
+    /// **Atomically** tries `hash` against the active code of (`subject`,
+    /// `channel`). No code, an expired one (at `now`) or one that already
+    /// had `max_tries` wrong tries: `NoActiveCode`. A match: the code is
+    /// consumed (never matches again) and `Accepted`. Otherwise the try is
+    /// counted and `Rejected { tries_left: max_tries - tries }`. Of
+    /// concurrent calls with the right code, exactly one is `Accepted`.
+    fn attempt_sent_code(
+        &self,
+        subject: &SubjectId,
+        channel: Channel,
+        hash: &CodeHash,
+        max_tries: u32,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<SentCodeAttempt>> + Send;
+
+    // ----- throttling ---------------------------------------------------
+
+    /// The failure count and lock of (`subject`, `kind`); the default
+    /// (0, no lock) if none was recorded.
+    fn throttle_state(
+        &self,
+        subject: &SubjectId,
+        kind: FactorKind,
+    ) -> impl Future<Output = Result<ThrottleState>> + Send;
+
+    /// **Atomically** counts one failure of (`subject`, `kind`) and
+    /// returns `rule.after_failure(previous_failures, now)`, which is also
+    /// stored. N concurrent calls raise the count by exactly N, and each
+    /// call sees a distinct count.
+    fn record_failure(
+        &self,
+        subject: &SubjectId,
+        kind: FactorKind,
+        rule: ThrottleRule,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<ThrottleState>> + Send;
+
+    /// Clears the failure count and lock of (`subject`, `kind`).
+    fn reset_failures(
+        &self,
+        subject: &SubjectId,
+        kind: FactorKind,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    // ----- remembered devices -------------------------------------------
+
+    /// Stores a remembered device.
+    fn put_device(&self, device: RememberedDevice) -> impl Future<Output = Result<()>> + Send;
+
+    /// The unexpired device of `subject` whose token hash is `token_hash`,
+    /// after setting its `last_used_at` to `now`.
+    fn touch_device(
+        &self,
+        subject: &SubjectId,
+        token_hash: &CodeHash,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Option<RememberedDevice>>> + Send;
+
+    /// The subject's unexpired devices, newest first.
+    fn list_devices(
+        &self,
+        subject: &SubjectId,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<RememberedDevice>>> + Send;
+
+    /// Deletes device `id` of `subject`; `true` if it existed.
+    fn revoke_device(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Deletes all of the subject's devices; returns how many.
+    fn revoke_all_devices(&self, subject: &SubjectId) -> impl Future<Output = Result<u64>> + Send;
+
+    // ----- policy and grace deadlines -----------------------------------
+
+    /// The stored policy, if an administrator ever saved one.
+    fn load_policy(&self) -> impl Future<Output = Result<Option<Policy>>> + Send;
+
+    /// Replaces the stored policy.
+    fn save_policy(&self, policy: &Policy) -> impl Future<Output = Result<()>> + Send;
+
+    /// The subject's grace record, if one was fixed.
+    fn grace(
+        &self,
+        subject: &SubjectId,
+    ) -> impl Future<Output = Result<Option<GraceRecord>>> + Send;
+
+    /// **Insert if absent**: stores `record` unless the subject already
+    /// has one, and returns the one that is stored afterwards. Concurrent
+    /// calls all return the same record.
+    fn fix_grace(
+        &self,
+        subject: &SubjectId,
+        record: GraceRecord,
+    ) -> impl Future<Output = Result<GraceRecord>> + Send;
+
+    /// Forgets the subject's grace record.
+    fn clear_grace(&self, subject: &SubjectId) -> impl Future<Output = Result<()>> + Send;
+
+    // ----- reset --------------------------------------------------------
+
+    /// **Atomically** removes all of the subject's authenticators, pending
+    /// enrollments, recovery codes, channels, remembered devices, sent
+    /// codes and failure counters (not the grace record or audit events),
+    /// and reports what was removed.
+    fn reset_subject(
+        &self,
+        subject: &SubjectId,
+    ) -> impl Future<Output = Result<ResetSummary>> + Send;
+
+    // ----- audit --------------------------------------------------------
+
+    /// Appends an event, giving it an id greater than every id before it.
+    fn append_audit(&self, event: NewAuditEvent) -> impl Future<Output = Result<()>> + Send;
+
+    /// Events matching `query`, newest (highest id) first, at most
+    /// `query.limit`.
+    fn list_audit(
+        &self,
+        query: &AuditQuery,
+    ) -> impl Future<Output = Result<Vec<AuditEvent>>> + Send;
+
+    // ----- key rotation -------------------------------------------------
+
+    /// Sealed secrets of active and pending authenticators with a
+    /// credential id greater than `after` (all if `None`), ordered by
+    /// credential id, at most `limit`.
+    fn sealed_secrets(
+        &self,
+        after: Option<&CredentialId>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<SealedEntry>>> + Send;
+
+    /// **Compare-and-set**: replaces the sealed secret of credential
+    /// `id` (active or pending) with `new` if it is still `expected`;
+    /// returns whether it did.
+    fn replace_sealed(
+        &self,
+        id: &CredentialId,
+        expected: &Sealed,
+        new: &Sealed,
+    ) -> impl Future<Output = Result<bool>> + Send;
+}
