@@ -1,0 +1,145 @@
+//! # mfa-store-sql
+//!
+//! The [`mfa_core::Store`] on [sqlx]: SQLite, PostgreSQL and
+//! MySQL/MariaDB. Every single-use, counting and rate-limit guarantee of
+//! the `Store` contract is enforced *by the database* — a conditional
+//! statement and its affected-row count, an upsert, or a transaction that
+//! locks the row everything else depends on — so it holds across any
+//! number of application instances sharing one database.
+//!
+//! * [`SqliteStore`] (feature `sqlite`, bundled SQLite: no system library),
+//!   [`PostgresStore`] (feature `postgres`), [`MySqlStore`] (feature
+//!   `mysql`). No engine is enabled by default.
+//! * [`SqlStore`] picks the engine from a URL at run time
+//!   (`sqlite:…`, `postgres://…`/`postgresql://…`, `mysql://…`/`mariadb://…`),
+//!   so an application switches engines by configuration alone.
+//! * `migrate()` creates and upgrades the tables from per-dialect migration
+//!   files, recorded in the crate's own `_mfa_migrations` table.
+//! * [`sqlx`] is re-exported, for building pools ([`SqliteStore::from_pool`]
+//!   and its kin).
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use mfa_core::{Store, SubjectId};
+//! use mfa_store_sql::SqlStore;
+//!
+//! // "sqlite://mfa.db", "postgres://app@db/app", "mysql://app@db/app"…
+//! let url = std::env::var("MFA_DATABASE_URL")?;
+//! let store = SqlStore::connect(&url).await?;
+//! store.migrate().await?; // at start-up; a no-op when up to date
+//!
+//! let alice = SubjectId::new("alice")?;
+//! assert_eq!(store.recovery_codes_left(&alice).await?, 0);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Features
+//!
+//! | feature | gives |
+//! |---|---|
+//! | `sqlite` | [`SqliteStore`] (SQLite compiled in) |
+//! | `postgres` | [`PostgresStore`] |
+//! | `mysql` | [`MySqlStore`] (MySQL 8, MariaDB 10.6+) |
+//! | `testing` | `dump_all_tables()` on every store, for tests that check what a database dump reveals |
+//!
+//! No TLS stack is compiled in: the database is expected on a private
+//! network or the same host.
+//!
+//! ## Schema
+//!
+//! All tables are prefixed `mfa_`; times are `BIGINT` Unix seconds. A
+//! database dump reveals no secret: TOTP secrets are stored only *sealed*
+//! ([`Sealed`](mfa_core::seal::Sealed): AEAD ciphertext bound to subject and
+//! credential, under a key that never enters the database), and recovery
+//! codes, e-mail/SMS codes and remembered-device tokens only as 32-byte
+//! keyed hashes ([`CodeHash`](mfa_core::pepper::CodeHash): HMAC-SHA-256
+//! under a pepper that never enters the database). Nothing else stored is
+//! secret. Identifiers compare byte for byte on every engine (`COLLATE
+//! "C"` on PostgreSQL, `VARBINARY` on MySQL).
+//!
+//! | table | columns | keys and indexes |
+//! |---|---|---|
+//! | `mfa_totp_pending` | `id`, `subject`, `sealed_secret` (sealed), `algorithm`, `digits`, `period`, `t0`, `created_at`, `expires_at` | PK `id`; unique `subject` (one pending enrollment per subject) |
+//! | `mfa_totp` | `seq`, `id`, `subject`, `name`, `sealed_secret` (sealed), `algorithm`, `digits`, `period`, `t0`, `last_step`, `drift`, `created_at`, `last_used_at` | PK `seq` (auto-increment: insertion order); unique `id`; (`subject`, `created_at`) |
+//! | `mfa_recovery_codes` | `subject`, `code_hash` (hash), `created_at` | PK (`subject`, `code_hash`); a used code is deleted |
+//! | `mfa_channels` | `subject`, `channel` (`email`/`sms`), `added_at` | PK (`subject`, `channel`) |
+//! | `mfa_sent_codes` | `subject`, `channel`, `code_hash` (hash), `issued_at`, `expires_at`, `tries` | PK (`subject`, `channel`): the one active code; deleted when used |
+//! | `mfa_code_sends` | `seq`, `subject`, `channel`, `issued_at` | (`subject`, `channel`, `issued_at`); sends older than an hour are pruned |
+//! | `mfa_throttle` | `subject`, `factor`, `failures`, `locked_until` | PK (`subject`, `factor`) |
+//! | `mfa_devices` | `seq`, `id`, `subject`, `token_hash` (hash), `name`, `created_at`, `expires_at`, `last_used_at` | PK `seq`; unique `id`; (`subject`, `token_hash`) |
+//! | `mfa_policy` | `id` (always 1), `policy` (JSON text of [`Policy`](mfa_core::policy::Policy)) | PK `id` |
+//! | `mfa_grace` | `subject`, `fixed_at`, `deadline` | PK `subject` |
+//! | `mfa_audit` | `id` (auto-increment), `at`, `subject`, `actor_kind` (`subject`/`admin`/`system`), `actor_id`, `action`, `factor`, `detail` | PK `id`; (`subject`, `id`) |
+//! | `mfa_subject_locks` | `subject` | PK `subject`: the row multi-row operations lock first |
+//! | `_mfa_migrations` | sqlx's migration bookkeeping | |
+//!
+//! ## How each guarantee is enforced
+//!
+//! Transactions that write begin with `BEGIN IMMEDIATE` on SQLite (the
+//! database's single write lock is held from the first statement, so
+//! transactions never interleave) and run at READ COMMITTED on PostgreSQL
+//! and MySQL, where they lock the rows they depend on (MySQL at READ
+//! COMMITTED takes no gap locks). A transaction that PostgreSQL or MySQL
+//! rolls back as a deadlock victim or serialisation failure is run again
+//! from the start; nothing else is retried.
+//!
+//! | method | mechanism |
+//! |---|---|
+//! | `consume_totp_step` | one `UPDATE … SET last_step = step … WHERE … AND (last_step IS NULL OR last_step < step)`; accepted iff a row changed. A concurrent update of the row waits for the first and re-checks the condition |
+//! | `activate_totp` | transaction: `DELETE` the unexpired pending row `RETURNING` it (MySQL: `SELECT … FOR UPDATE`, then `DELETE`), `INSERT` the authenticator. The first delete locks the row; the others then find nothing |
+//! | `put_pending_totp` | one `INSERT … ON CONFLICT (subject) DO UPDATE` (MySQL: transaction locking the subject row, `DELETE` + `INSERT`) |
+//! | `consume_recovery_code` | one `DELETE` of (subject, hash); used iff a row was deleted |
+//! | `replace_recovery_codes` | transaction: lock the subject row, count unused codes (for `IfNone`), `DELETE` them, `INSERT` the new ones |
+//! | `attempt_sent_code` | one conditional `DELETE` (hash matches, unexpired, tries left) → accepted; else one conditional `UPDATE … tries = tries + 1` (hash differs) `RETURNING tries` (MySQL: the update and a read of the locked row in one transaction) → rejected; else no usable code |
+//! | `issue_sent_code` | transaction: lock the subject row, read count/oldest/newest send in the hour, decide; if allowed prune, log the send and upsert the active code with `tries = 0` |
+//! | `record_failure` | transaction: `INSERT … ON CONFLICT DO UPDATE SET failures = failures + 1 RETURNING failures` (MySQL: `ON DUPLICATE KEY UPDATE`, then a read of the locked row), then `UPDATE` of `locked_until` from [`ThrottleRule::after_failure`](mfa_core::throttle::ThrottleRule::after_failure); the row lock is held until commit, so every call sees a distinct count |
+//! | `add_channel`, `fix_grace` | one `INSERT … ON CONFLICT DO NOTHING` (MySQL: a plain `INSERT` whose unique violation means "already there"); `fix_grace` then reads the row that won |
+//! | `touch_device` | one `UPDATE … RETURNING` (MySQL: update and read in one transaction) |
+//! | `reset_subject` | transaction: lock the subject row, then `DELETE` from every table (pending before active authenticators) |
+//! | `append_audit` | one `INSERT`; the id comes from the auto-increment column |
+//! | `replace_sealed` | conditional `UPDATE … WHERE id = ? AND sealed_secret = expected`, on pending then active authenticators |
+//! | everything else | one statement |
+//!
+//! ## Errors
+//!
+//! Store methods return [`mfa_core::Error`]. A database that is down,
+//! unreachable, out of connections or timed out (sqlx's `PoolTimedOut`,
+//! `PoolClosed`, `WorkerCrashed`, `Io`, `Tls`; connection-class SQLSTATEs;
+//! SQLite's busy/locked/I/O codes; a deadlock that persists) is
+//! [`Error::StoreUnavailable`](mfa_core::Error::StoreUnavailable);
+//! anything else, including a row that does not decode (an unknown enum
+//! name, a hash that is not 32 bytes, a broken sealed secret), is
+//! [`Error::Store`](mfa_core::Error::Store) with a [`SqlStoreError`] or
+//! [`sqlx::Error`] as its source. Errors are classified by sqlx's error
+//! variants and the database's error codes, never by message text.
+//! Connecting and migrating return [`SqlStoreError`].
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod any;
+mod error;
+
+#[cfg(any_engine)]
+mod backend;
+#[cfg(any_engine)]
+mod ops;
+#[cfg(any_engine)]
+mod sql;
+
+#[cfg(feature = "mysql")]
+mod mysql;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+pub use any::{Engine, SqlStore};
+pub use error::SqlStoreError;
+#[cfg(feature = "mysql")]
+pub use mysql::MySqlStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+pub use sqlx;

@@ -1,0 +1,172 @@
+//! [`SqliteStore`]: the store on SQLite.
+
+use core::str::FromStr;
+use core::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::backend::{Dialect, impl_backend};
+use crate::error::{SqlStoreError, classify_sqlite};
+use crate::ops::impl_store;
+use crate::sql::{MIGRATIONS_TABLE, SQLITE};
+
+/// The MFA store on SQLite: the embedded choice, with no server to run.
+///
+/// [`connect`](Self::connect) sets SQLite up for concurrent use: WAL
+/// journal (readers never wait for the writer), `synchronous = NORMAL`,
+/// foreign keys on, a 5 s busy timeout, and the database file created if
+/// missing. `sqlite::memory:` gives a private in-memory database held by a
+/// single pooled connection that is never closed (each connection to
+/// `:memory:` would otherwise see a database of its own, and the data
+/// would vanish with the last connection).
+///
+/// Every transaction that writes starts with `BEGIN IMMEDIATE`, so it
+/// holds SQLite's single write lock from its first statement: transactions
+/// never interleave, from this pool or any other process on the same file.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use mfa_store_sql::SqliteStore;
+///
+/// let store = SqliteStore::connect("sqlite://mfa.db").await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// How long a statement waits for another connection's write lock.
+    pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Opens (creating it if needed) the database at `url`
+    /// (`sqlite://path/to/file.db`, `sqlite:file.db`, `sqlite::memory:`).
+    ///
+    /// # Errors
+    /// [`SqlStoreError::Config`] for a malformed URL,
+    /// [`SqlStoreError::Connect`] if the file cannot be opened.
+    pub async fn connect(url: &str) -> Result<Self, SqlStoreError> {
+        let options = Self::connect_options(url)?;
+        let pool = if is_memory(url) {
+            SqlitePoolOptions::new()
+                .min_connections(1)
+                .max_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+        } else {
+            SqlitePoolOptions::new().connect_with(options).await
+        };
+        Ok(Self::from_pool(pool.map_err(SqlStoreError::Connect)?))
+    }
+
+    /// The connect options [`connect`](Self::connect) uses for `url`, to
+    /// adjust before building a pool of your own.
+    ///
+    /// # Errors
+    /// [`SqlStoreError::Config`] for a malformed URL.
+    pub fn connect_options(url: &str) -> Result<SqliteConnectOptions, SqlStoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(SqlStoreError::Config)?
+            .foreign_keys(true)
+            .busy_timeout(Self::BUSY_TIMEOUT);
+        Ok(if is_memory(url) {
+            options
+        } else {
+            options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+        })
+    }
+
+    /// A store on a pool you built. Use a single connection for an
+    /// in-memory database, and WAL with a busy timeout for a file.
+    #[must_use]
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// The pool, e.g. to close it.
+    #[must_use]
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// Creates or upgrades the MFA tables, recording what was applied in
+    /// `_mfa_migrations` (never the host application's `_sqlx_migrations`).
+    ///
+    /// Safe to run again (a no-op) and from several processes at once:
+    /// sqlx takes no lock on SQLite, so this runs the whole migration in
+    /// one `BEGIN IMMEDIATE` transaction; a second migrator waits for the
+    /// first (up to the busy timeout), then finds everything applied.
+    ///
+    /// # Errors
+    /// [`SqlStoreError::Migrate`] if a migration fails or the recorded
+    /// migrations do not match this version's.
+    pub async fn migrate(&self) -> Result<(), SqlStoreError> {
+        let mut migrator = sqlx::migrate!("migrations/sqlite");
+        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(|e| SqlStoreError::Migrate(e.into()))?;
+        migrator
+            .run(&mut *tx)
+            .await
+            .map_err(SqlStoreError::Migrate)?;
+        tx.commit()
+            .await
+            .map_err(|e| SqlStoreError::Migrate(e.into()))
+    }
+}
+
+/// Whether the URL names an in-memory database.
+fn is_memory(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("sqlite:")
+        .unwrap_or(url)
+        .trim_start_matches("//");
+    let (path, params) = rest.split_once('?').unwrap_or((rest, ""));
+    path == ":memory:" || params.split('&').any(|p| p == "mode=memory")
+}
+
+impl_backend! {
+    store: SqliteStore,
+    db: sqlx::Sqlite,
+    row: sqlx::sqlite::SqliteRow,
+    dialect: Dialect::Sqlite,
+    sql: &SQLITE,
+    begin: "BEGIN IMMEDIATE",
+    ids_as_bytes: false,
+    classify: |error: &dyn sqlx::error::DatabaseError| {
+        classify_sqlite(
+            error
+                .code()
+                .and_then(|code| code.parse().ok())
+                .unwrap_or_default(),
+        )
+    },
+}
+
+impl_store!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    use super::is_memory;
+
+    #[test]
+    fn memory_urls() {
+        assert!(is_memory("sqlite::memory:"));
+        assert!(is_memory("sqlite://:memory:"));
+        assert!(is_memory("sqlite://file:x?mode=memory&cache=shared"));
+        assert!(!is_memory("sqlite://mfa.db"));
+        assert!(!is_memory("sqlite:mfa.db?mode=rwc"));
+    }
+}
