@@ -44,6 +44,11 @@ pub enum SqlStoreError {
     #[error("applying the MFA schema migrations failed")]
     Migrate(#[source] sqlx::migrate::MigrateError),
 
+    /// Another instance's migration held the migration lock for too long
+    /// (MySQL/MariaDB).
+    #[error("timed out waiting for another instance to finish migrating the MFA tables")]
+    MigrateLock,
+
     /// A stored value cannot be read back: the row was altered outside
     /// this crate (or by a newer version of it).
     #[error("a stored value is corrupt: {what}")]
@@ -99,6 +104,7 @@ impl From<SqlStoreError> for mfa_core::Error {
 pub(crate) enum Class {
     /// The transaction was rolled back by a deadlock or serialisation
     /// failure: run the operation again.
+    #[cfg_attr(not(any_engine), allow(dead_code))]
     Retry,
     /// Down, unreachable, overloaded or timed out.
     Unavailable,

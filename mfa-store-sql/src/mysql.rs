@@ -57,21 +57,52 @@ impl MySqlStore {
         &self.pool
     }
 
+    /// How long [`migrate`](Self::migrate) waits for another instance's
+    /// migration to finish.
+    pub const MIGRATE_LOCK_WAIT: core::time::Duration = core::time::Duration::from_secs(120);
+
     /// Creates or upgrades the MFA tables, recording what was applied in
     /// `_mfa_migrations` (never the host application's `_sqlx_migrations`).
-    /// Safe to run again (a no-op) and from several instances at once:
-    /// sqlx holds a named lock (`GET_LOCK`) while it migrates.
+    ///
+    /// Safe to run again (a no-op) and from several instances at once: it
+    /// holds a named lock (`GET_LOCK`, one per database) while it
+    /// migrates, and a second instance waits for it (up to
+    /// [`MIGRATE_LOCK_WAIT`](Self::MIGRATE_LOCK_WAIT)), then finds
+    /// everything applied. (sqlx's own migration lock asks for an infinite
+    /// wait with a negative timeout, which MariaDB answers at once with
+    /// `NULL`, so it is replaced here.)
     ///
     /// # Errors
     /// [`SqlStoreError::Migrate`] if a migration fails or the recorded
-    /// migrations do not match this version's.
+    /// migrations do not match this version's;
+    /// [`SqlStoreError::MigrateLock`] if the lock was not granted in time.
     pub async fn migrate(&self) -> Result<(), SqlStoreError> {
+        const LOCK: &str = "SELECT GET_LOCK(CONCAT('mfa-migrate:', SHA1(DATABASE())), ?)";
+        const UNLOCK: &str = "SELECT RELEASE_LOCK(CONCAT('mfa-migrate:', SHA1(DATABASE())))";
+        let failed = |e: sqlx::Error| SqlStoreError::Migrate(e.into());
         let mut migrator = sqlx::migrate!("migrations/mysql");
         migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-        migrator
-            .run(&self.pool)
+        migrator.set_locking(false);
+        let mut conn = self.pool.acquire().await.map_err(failed)?;
+        let wait = i64::try_from(Self::MIGRATE_LOCK_WAIT.as_secs()).unwrap_or(i64::MAX);
+        let granted: Option<i64> = sqlx::query_scalar(LOCK)
+            .bind(wait)
+            .fetch_one(&mut *conn)
             .await
-            .map_err(SqlStoreError::Migrate)
+            .map_err(failed)?;
+        if granted != Some(1) {
+            return Err(SqlStoreError::MigrateLock);
+        }
+        let result = migrator
+            .run(&mut *conn)
+            .await
+            .map_err(SqlStoreError::Migrate);
+        if sqlx::query(UNLOCK).execute(&mut *conn).await.is_err() {
+            // Never hand a connection that may still hold the lock back to
+            // the pool: closing it releases the lock.
+            conn.close_on_drop();
+        }
+        result
     }
 }
 

@@ -31,11 +31,13 @@ const fn s(args: usize, sql: &'static str) -> Stmt {
 }
 
 /// A `?` statement whose placeholders take the listed arguments.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 const fn p(args: usize, order: &'static [usize], sql: &'static str) -> Stmt {
     Stmt { sql, args, order }
 }
 
 /// A statement a dialect never runs (the operation takes another path).
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 const UNUSED: Stmt = s(0, "");
 
 /// The statements of one dialect.
@@ -112,6 +114,7 @@ pub(crate) struct Sql {
 }
 
 /// SQLite and PostgreSQL.
+#[cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 const NUMBERED: Sql = Sql {
     put_pending: s(
         9,

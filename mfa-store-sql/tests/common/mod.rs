@@ -3,15 +3,17 @@
 //! database. Each is removed when the last pool using it is dropped (the
 //! guard rides in a pool callback), and leftovers of crashed runs older
 //! than an hour are removed by the next run.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)]
 
-use std::path::PathBuf;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use mfa_store_sql::sqlx::{self, AssertSqlSafe, Connection, Executor};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 /// The service URL in `var`, or `None` (with the reason printed) when it is
 /// unset; with `MFA_REQUIRE_SERVICES=1` a missing URL fails the test.
@@ -88,6 +90,8 @@ fn block_on<F: Future>(future: F) -> F::Output {
 
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite {
+    use std::path::PathBuf;
+
     use super::*;
     use mfa_store_sql::SqliteStore;
     use mfa_store_sql::sqlx::sqlite::SqlitePoolOptions;
@@ -149,9 +153,13 @@ pub(crate) mod sqlite {
 
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres {
+    use std::str::FromStr;
+    use std::time::Duration;
+
     use super::*;
     use mfa_store_sql::PostgresStore;
     use mfa_store_sql::sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
+    use mfa_store_sql::sqlx::{self, AssertSqlSafe, Connection, Executor};
 
     /// A fresh schema on the test server, `pools` pools whose
     /// `search_path` points at it, not migrated; `None` if the server is
@@ -224,9 +232,13 @@ pub(crate) mod postgres {
 
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql {
+    use std::str::FromStr;
+    use std::time::Duration;
+
     use super::*;
     use mfa_store_sql::MySqlStore;
     use mfa_store_sql::sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPoolOptions};
+    use mfa_store_sql::sqlx::{self, AssertSqlSafe, Connection, Executor};
 
     /// A fresh database on the test server and `pools` pools on it, not
     /// migrated; `None` if the server is not configured.

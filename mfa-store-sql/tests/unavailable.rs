@@ -1,0 +1,129 @@
+//! A database that is down or unreachable is `Error::StoreUnavailable`:
+//! never a panic, never an acceptance. Needs no running service.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+
+use mfa_core::pepper::CodeHash;
+use mfa_core::throttle::ThrottleRule;
+use mfa_core::{CredentialId, Error, FactorKind, Store, SubjectId, Timestamp};
+use mfa_store_sql::{SqlStore, SqlStoreError};
+
+/// A few calls, each of which must fail as unavailable.
+async fn all_unavailable<S: Store>(store: &S) {
+    let alice = SubjectId::new("alice").unwrap();
+    let id = CredentialId::new("c1").unwrap();
+    let now = Timestamp::from_unix(1_700_000_000);
+    let results = [
+        store
+            .consume_totp_step(&alice, &id, 5, 0, now)
+            .await
+            .map(drop),
+        store
+            .consume_recovery_code(&alice, &CodeHash::from_bytes([1; 32]), now)
+            .await
+            .map(drop),
+        store
+            .record_failure(&alice, FactorKind::Totp, ThrottleRule::default(), now)
+            .await
+            .map(drop),
+        store.reset_subject(&alice).await.map(drop),
+        store.load_policy().await.map(drop),
+    ];
+    for result in results {
+        let err = result.unwrap_err();
+        assert!(matches!(err, Error::StoreUnavailable(_)), "{err:?}");
+    }
+}
+
+/// A local port nothing listens on.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_down() {
+    use std::time::Duration;
+
+    use mfa_store_sql::PostgresStore;
+    use mfa_store_sql::sqlx::postgres::PgPoolOptions;
+
+    let url = format!("postgres://postgres@127.0.0.1:{}/test", closed_port());
+    let pool = PgPoolOptions::new()
+        .acquire_timeout(Duration::from_millis(500))
+        .connect_lazy(&url)
+        .unwrap();
+    let store = PostgresStore::from_pool(pool);
+    all_unavailable(&store).await;
+    store.pool().close().await;
+    all_unavailable(&store).await;
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_down() {
+    use std::time::Duration;
+
+    use mfa_store_sql::MySqlStore;
+    use mfa_store_sql::sqlx::mysql::MySqlPoolOptions;
+
+    let url = format!("mysql://root@127.0.0.1:{}/test", closed_port());
+    let pool = MySqlPoolOptions::new()
+        .acquire_timeout(Duration::from_millis(500))
+        .connect_lazy(&url)
+        .unwrap();
+    let store = MySqlStore::from_pool(pool);
+    all_unavailable(&store).await;
+    store.pool().close().await;
+    all_unavailable(&store).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_closed_or_unopenable() {
+    use mfa_store_sql::SqliteStore;
+
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    store.migrate().await.unwrap();
+    store.pool().close().await;
+    all_unavailable(&store).await;
+
+    let err = SqliteStore::connect("sqlite:///nonexistent-dir-for-mfa-tests/x.db")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SqlStoreError::Connect(_)), "{err:?}");
+}
+
+#[test]
+fn connect_errors_convert_by_kind() {
+    let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    let down = SqlStoreError::Connect(mfa_store_sql::sqlx::Error::Io(refused));
+    assert!(down.is_unavailable());
+    assert!(matches!(Error::from(down), Error::StoreUnavailable(_)));
+    let timed_out = SqlStoreError::Connect(mfa_store_sql::sqlx::Error::PoolTimedOut);
+    assert!(matches!(Error::from(timed_out), Error::StoreUnavailable(_)));
+    let bad = SqlStoreError::Config(mfa_store_sql::sqlx::Error::Configuration("x".into()));
+    assert!(!bad.is_unavailable());
+    assert!(matches!(Error::from(bad), Error::Store(_)));
+}
+
+#[tokio::test]
+async fn unknown_or_disabled_engines() {
+    let err = SqlStore::connect("oracle://db/x").await.unwrap_err();
+    assert!(matches!(err, SqlStoreError::UnsupportedUrl), "{err:?}");
+    for (url, enabled) in [
+        ("sqlite::memory:", cfg!(feature = "sqlite")),
+        ("postgresql://127.0.0.1:1/x", cfg!(feature = "postgres")),
+        ("mysql://127.0.0.1:1/x", cfg!(feature = "mysql")),
+    ] {
+        if !enabled {
+            let err = SqlStore::connect(url).await.unwrap_err();
+            assert!(
+                matches!(err, SqlStoreError::EngineNotEnabled { .. }),
+                "{err:?}"
+            );
+        }
+    }
+}
