@@ -62,6 +62,7 @@ pub mod qr;
 pub mod recovery;
 pub mod seal;
 mod secret;
+pub mod service;
 pub mod store;
 mod subject;
 pub mod throttle;
@@ -75,6 +76,7 @@ pub use error::{
 pub use notify::Notifier;
 pub use pepper::Pepper;
 pub use secret::Secret;
+pub use service::{Mfa, MfaConfig};
 pub use store::Store;
 pub use subject::{Channel, CredentialId, FactorKind, Role, Subject, SubjectId};
 pub use uri::KeyUri;

@@ -138,9 +138,16 @@ pub struct RolePolicy {
         serde(rename = "remember_device_secs", with = "opt_secs")
     )]
     pub remember_device: Option<Duration>,
+    /// When the requirement last became `Required` (set by
+    /// [`Policy::prepare_update`]). Grace records fixed before then belong
+    /// to an earlier enforcement and are ignored: everyone gets a fresh
+    /// grace period when enforcement is turned on again.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub required_since: Option<Timestamp>,
     /// When the grace period was last changed (set by
     /// [`Policy::prepare_update`]); deadlines fixed before then are
-    /// shortened to `grace_changed_at + grace` if that is sooner.
+    /// shortened to `grace_changed_at + grace` if that is sooner, so a
+    /// subject already deferred does not keep an old, longer deadline.
     #[cfg_attr(feature = "serde", serde(default))]
     pub grace_changed_at: Option<Timestamp>,
 }
@@ -156,6 +163,7 @@ impl RolePolicy {
             requirement: Requirement::Optional,
             methods: MethodSet::ALL,
             remember_device: Some(Self::DEFAULT_REMEMBER),
+            required_since: None,
             grace_changed_at: None,
         }
     }
@@ -389,16 +397,25 @@ pub fn usable_factors(
     usable
 }
 
+/// Whether `record` was fixed under the current enforcement of `rule`
+/// (records from before `required_since` are stale).
+#[must_use]
+pub fn grace_record_is_current(rule: &RolePolicy, record: &GraceRecord) -> bool {
+    rule.required_since
+        .is_none_or(|since| record.fixed_at >= since)
+}
+
 /// The deadline for a subject under `rule` (which must be `Required`):
 /// the recorded one, shortened if the grace was changed after it was
-/// fixed; `now + grace` if none is recorded yet.
+/// fixed; `now + grace` if none is recorded yet or the record is stale
+/// (see [`grace_record_is_current`]).
 #[must_use]
 pub fn deadline(rule: &RolePolicy, grace_record: Option<GraceRecord>, now: Timestamp) -> Timestamp {
     let grace = match rule.requirement {
         Requirement::Required { grace } => grace,
         _ => Duration::ZERO,
     };
-    match grace_record {
+    match grace_record.filter(|r| grace_record_is_current(rule, r)) {
         None => now.add(grace),
         Some(record) => match rule.grace_changed_at {
             Some(changed) if changed > record.fixed_at => record.deadline.min(changed.add(grace)),
