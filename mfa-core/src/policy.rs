@@ -288,23 +288,29 @@ impl Policy {
     }
 
     /// The policy to store when an administrator replaces `self` with
-    /// `candidate` at `now`: where a role's grace period changed (or the
-    /// requirement became `Required`), `grace_changed_at` becomes `now`;
-    /// otherwise the previous value is kept. Validates `candidate`.
+    /// `candidate` at `now`. Validates `candidate`, then stamps each rule:
+    /// a requirement that becomes `Required` gets `required_since =
+    /// grace_changed_at = now`; a `Required` rule whose grace changed gets
+    /// `grace_changed_at = now` and keeps `required_since`; an unchanged
+    /// one keeps both; a rule that is not `Required` has neither. Stamps in
+    /// `candidate` itself are ignored.
     ///
     /// # Errors
     /// As [`validate`](Self::validate).
     pub fn prepare_update(&self, mut candidate: Policy, now: Timestamp) -> Result<Policy> {
         candidate.validate()?;
         let stamp = |old: &RolePolicy, new: &mut RolePolicy| {
-            new.grace_changed_at = match (old.requirement, new.requirement) {
-                (Requirement::Required { grace: a }, Requirement::Required { grace: b })
-                    if a == b =>
-                {
-                    old.grace_changed_at
-                }
-                (_, Requirement::Required { .. }) => Some(now),
-                _ => None,
+            (new.required_since, new.grace_changed_at) = match (old.requirement, new.requirement) {
+                (Requirement::Required { grace: a }, Requirement::Required { grace: b }) => (
+                    old.required_since,
+                    if a == b {
+                        old.grace_changed_at
+                    } else {
+                        Some(now)
+                    },
+                ),
+                (_, Requirement::Required { .. }) => (Some(now), Some(now)),
+                _ => (None, None),
             };
         };
         for (role, rule) in &mut candidate.roles {

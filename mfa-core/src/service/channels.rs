@@ -116,7 +116,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         if self.store.add_channel(&subject.id, channel, now).await? {
             self.audit_self(&subject.id, AuditAction::ChannelAdded, Some(kind), None)
                 .await?;
-            self.notice(subject, NoticeKind::ChannelAdded(channel)).await?;
+            self.notice(subject, NoticeKind::ChannelAdded(channel))
+                .await?;
         }
         let recovery_codes = self.first_recovery_codes(&subject.id).await?;
         Ok(Confirmation::Enrolled {
@@ -147,7 +148,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         if !registered {
             return Err(Error::NotFound("channel"));
         }
-        self.check_removal_allowed(subject, channel.factor()).await?;
+        self.check_removal_allowed(subject, channel.factor())
+            .await?;
         if !self.store.remove_channel(&subject.id, channel).await? {
             return Err(Error::NotFound("channel"));
         }
@@ -159,7 +161,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         )
         .await?;
         self.cleanup_if_no_factor(&subject.id).await?;
-        self.notice(subject, NoticeKind::ChannelRemoved(channel)).await
+        self.notice(subject, NoticeKind::ChannelRemoved(channel))
+            .await
     }
 
     /// Replaces the subject's recovery codes with a new set of ten, shown
@@ -347,4 +350,3 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         self.notice(subject, NoticeKind::MfaDisabled).await
     }
 }
-

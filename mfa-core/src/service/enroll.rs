@@ -207,11 +207,13 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         if let Some(until) = self.locked(&subject.id, FactorKind::Totp, now).await? {
             return Ok(Confirmation::Locked { until });
         }
-        let pending = self
-            .store
-            .pending_totp(&subject.id, id, now)
-            .await?
-            .ok_or(Error::NotFound("enrollment (it may have expired; start again)"))?;
+        let pending =
+            self.store
+                .pending_totp(&subject.id, id, now)
+                .await?
+                .ok_or(Error::NotFound(
+                    "enrollment (it may have expired; start again)",
+                ))?;
         let code = Code::parse(code, pending.config.digits())?;
         let secret = self
             .config
@@ -242,7 +244,9 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 },
             )
             .await?
-            .ok_or(Error::NotFound("enrollment (it may have expired; start again)"))?;
+            .ok_or(Error::NotFound(
+                "enrollment (it may have expired; start again)",
+            ))?;
         self.store
             .reset_failures(&subject.id, FactorKind::Totp)
             .await?;
@@ -284,7 +288,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         if !exists {
             return Err(Error::NotFound("authenticator"));
         }
-        self.check_removal_allowed(subject, FactorKind::Totp).await?;
+        self.check_removal_allowed(subject, FactorKind::Totp)
+            .await?;
         if !self.store.remove_totp(&subject.id, id).await? {
             return Err(Error::NotFound("authenticator"));
         }

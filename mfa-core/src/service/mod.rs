@@ -269,7 +269,9 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             }
             _ => None,
         };
-        Ok(policy::evaluate(policy, subject, factors, session, grace, now))
+        Ok(policy::evaluate(
+            policy, subject, factors, session, grace, now,
+        ))
     }
 
     /// The subject's grace record under `rule`, fixing a new one if there
@@ -381,8 +383,14 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         factor: Option<FactorKind>,
         detail: Option<String>,
     ) -> Result<()> {
-        self.audit(subject, Actor::Subject(subject.clone()), action, factor, detail)
-            .await
+        self.audit(
+            subject,
+            Actor::Subject(subject.clone()),
+            action,
+            factor,
+            detail,
+        )
+        .await
     }
 
     /// Sends a security notice; a delivery failure is audited, never

@@ -106,7 +106,11 @@ fn sent_code_hash(
     channel: Channel,
     code: &Code,
 ) -> CodeHash {
-    pepper.hash(Purpose::SentCode(channel), subject, code.expose().as_bytes())
+    pepper.hash(
+        Purpose::SentCode(channel),
+        subject,
+        code.expose().as_bytes(),
+    )
 }
 
 /// The window for an authenticator with remembered `drift`: the
@@ -136,7 +140,11 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
 
     /// Records a failure; returns the lock end if this failure locked the
     /// factor (notifying the subject on the first lock of a run).
-    pub(super) async fn fail(&self, subject: &Subject, kind: FactorKind) -> Result<Option<Timestamp>> {
+    pub(super) async fn fail(
+        &self,
+        subject: &Subject,
+        kind: FactorKind,
+    ) -> Result<Option<Timestamp>> {
         let now = self.clock.now();
         let rule = self.config.throttle;
         let state = self
@@ -156,7 +164,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         )
         .await?;
         if state.failures == rule.free_failures.max(1) {
-            self.notice(subject, NoticeKind::LockedOut { until }).await?;
+            self.notice(subject, NoticeKind::LockedOut { until })
+                .await?;
         }
         Ok(Some(until))
     }
@@ -202,8 +211,13 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         Self::check_method(&rule, kind)?;
         let now = self.clock.now();
         if let Some(until) = self.locked(&subject.id, kind, now).await? {
-            self.audit_self(&subject.id, AuditAction::VerifyWhileLocked, Some(kind), None)
-                .await?;
+            self.audit_self(
+                &subject.id,
+                AuditAction::VerifyWhileLocked,
+                Some(kind),
+                None,
+            )
+            .await?;
             return Ok(Verification::Locked { until });
         }
         let accepted = match attempt {
@@ -230,18 +244,17 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         now: Timestamp,
     ) -> Result<Option<Verification>> {
         let credentials = self.store.list_totp(&subject.id).await?;
-        let first = credentials.first().ok_or(Error::Precondition(
-            PreconditionProblem::NotEnrolled,
-        ))?;
+        let first = credentials
+            .first()
+            .ok_or(Error::Precondition(PreconditionProblem::NotEnrolled))?;
         let code = Code::parse(input, first.config.digits())?;
         // Every authenticator is checked, whatever matches.
         let mut found = None;
         for credential in &credentials {
-            let secret = self.config.sealer.open(
-                &credential.sealed_secret,
-                &subject.id,
-                &credential.id,
-            )?;
+            let secret =
+                self.config
+                    .sealer
+                    .open(&credential.sealed_secret, &subject.id, &credential.id)?;
             let totp = Totp::new(&secret, &credential.config);
             let window = drift_window(self.config.window, credential.drift);
             let code = if credential.config.digits() == code.digits() {
@@ -360,9 +373,9 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         if registered {
             Ok(())
         } else {
-            Err(Error::Precondition(PreconditionProblem::ChannelNotEnrolled(
-                channel,
-            )))
+            Err(Error::Precondition(
+                PreconditionProblem::ChannelNotEnrolled(channel),
+            ))
         }
     }
 
@@ -383,7 +396,11 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     }
 
     /// Draws, records and delivers a code on `channel`.
-    pub(super) async fn issue_code(&self, subject: &Subject, channel: Channel) -> Result<SendOutcome> {
+    pub(super) async fn issue_code(
+        &self,
+        subject: &Subject,
+        channel: Channel,
+    ) -> Result<SendOutcome> {
         let to = subject
             .address(channel)
             .ok_or(Error::Precondition(PreconditionProblem::NoAddress(channel)))?;
