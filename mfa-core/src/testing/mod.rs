@@ -86,8 +86,11 @@ fn resolve_service_url(
 
 /// Runs one async test case on a fresh multi-threaded runtime (4 worker
 /// threads, all drivers the enabled tokio features provide), failing the
-/// test if the case returns an error or runs longer than
+/// test if the case returns an error, panics or runs longer than
 /// [`CASE_TIMEOUT`].
+///
+/// The case runs as a spawned task, so the timeout holds even for a case
+/// that never yields (a store whose futures never wait, looping).
 ///
 /// ```
 /// mfa_core::testing::run_case(async {
@@ -97,13 +100,22 @@ fn resolve_service_url(
 /// ```
 ///
 /// # Panics
-/// If the runtime cannot start, the case panics, returns `Err` (the
-/// message shows the error and its sources) or times out.
-#[allow(clippy::panic, reason = "a test helper fails the test by panicking")]
+/// If the runtime cannot start, or the case panics (its panic is passed
+/// on), returns `Err` (the message shows the error and its sources) or
+/// times out.
 pub fn run_case<F, E>(case: F)
 where
-    F: Future<Output = core::result::Result<(), E>>,
-    E: std::error::Error,
+    F: Future<Output = core::result::Result<(), E>> + Send + 'static,
+    E: std::error::Error + Send + 'static,
+{
+    run_case_within(case, CASE_TIMEOUT);
+}
+
+#[allow(clippy::panic, reason = "a test helper fails the test by panicking")]
+fn run_case_within<F, E>(case: F, limit: Duration)
+where
+    F: Future<Output = core::result::Result<(), E>> + Send + 'static,
+    E: std::error::Error + Send + 'static,
 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(4)
@@ -113,10 +125,18 @@ where
         Ok(runtime) => runtime,
         Err(error) => panic!("cannot start the test runtime: {error}"),
     };
-    match runtime.block_on(async { tokio::time::timeout(CASE_TIMEOUT, case).await }) {
-        Ok(Ok(())) => {}
-        Ok(Err(error)) => panic!("the case failed: {}", error_chain(&error)),
-        Err(_) => panic!("the case did not finish within {CASE_TIMEOUT:?} (deadlock?)"),
+    let task = runtime.spawn(case);
+    let outcome = runtime.block_on(async { tokio::time::timeout(limit, task).await });
+    match outcome {
+        Ok(Ok(Ok(()))) => {}
+        Ok(Ok(Err(error))) => panic!("the case failed: {}", error_chain(&error)),
+        Ok(Err(join)) if join.is_panic() => std::panic::resume_unwind(join.into_panic()),
+        Ok(Err(join)) => panic!("the case was cancelled: {join}"),
+        Err(_) => {
+            // The task may be spinning on a worker: do not wait for it.
+            runtime.shutdown_background();
+            panic!("the case did not finish within {limit:?} (a loop or deadlock?)");
+        }
     }
 }
 
@@ -175,8 +195,9 @@ pub fn fresh_sealed() -> Result<Sealed> {
 /// [`run_case`](crate::testing::run_case)), calls `factory()` once inside
 /// it and runs the case on the store it returns. `factory` is any
 /// expression of type `impl Fn() -> impl Future<Output = Option<S>>` with
-/// `S: Store`; returning `None` skips the case (the factory says why, for
-/// example with [`service_url`](crate::testing::service_url)).
+/// `S: Store` (the future must be `Send`: each case runs as a task);
+/// returning `None` skips the case (the factory says why, for example with
+/// [`service_url`](crate::testing::service_url)).
 ///
 /// Cases use fresh random subject ids, so stores from one factory may share
 /// a database, with one exception: the policy is global, and
@@ -355,6 +376,39 @@ mod tests {
         .unwrap_err();
         let message = panic.downcast_ref::<String>().unwrap();
         assert!(message.contains("thing not found"), "{message}");
+    }
+
+    #[test]
+    fn run_case_fails_a_case_that_never_yields() {
+        let started = std::time::Instant::now();
+        let panic = std::panic::catch_unwind(|| {
+            run_case_within(
+                async {
+                    // Blocks its worker without ever yielding, like a loop
+                    // over a store whose futures are always ready.
+                    std::thread::sleep(Duration::from_secs(3));
+                    Ok::<(), Error>(())
+                },
+                Duration::from_millis(200),
+            );
+        })
+        .unwrap_err();
+        let message = panic.downcast_ref::<String>().unwrap();
+        assert!(message.contains("did not finish within 200ms"), "{message}");
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[test]
+    fn run_case_passes_on_a_case_panic() {
+        let panic = std::panic::catch_unwind(|| {
+            run_case(async {
+                assert_eq!(1 + 1, 3, "arithmetic");
+                Ok::<(), Error>(())
+            });
+        })
+        .unwrap_err();
+        let message = panic.downcast_ref::<String>().unwrap();
+        assert!(message.contains("arithmetic"), "{message}");
     }
 
     #[test]

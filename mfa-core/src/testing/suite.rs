@@ -15,7 +15,7 @@
 //! The `concurrent_*` cases take an [`Arc`] of the store, spawn
 //! [`TASKS`] tokio tasks on the current (multi-threaded) runtime, release
 //! them together through a [`Barrier`], and check that exactly the right
-//! number of them win.
+//! number of them win; each does so [`ROUNDS`] times.
 #![allow(
     clippy::panic,
     reason = "conformance cases fail the test by panicking, like assertions"
@@ -44,6 +44,13 @@ use crate::throttle::{ThrottleRule, ThrottleState};
 
 /// How many tasks each concurrency case races.
 pub const TASKS: usize = 32;
+
+/// How many times each concurrency case runs its race (with a fresh
+/// subject each time). A store that takes a lock — or a database round
+/// trip — between reading and writing loses the first race; one that
+/// re-takes an in-process lock straight away leaves a window of
+/// nanoseconds, which repeated races still find.
+pub const ROUNDS: usize = 25;
 
 /// The time every case starts from.
 const T0: Timestamp = Timestamp::from_unix(1_750_000_000);
@@ -1520,6 +1527,9 @@ pub async fn audit_ids_order_filter_and_pages<S: Store>(store: &S) -> Result<()>
     let mut query = AuditQuery::latest(3).for_subject(alice.clone());
     loop {
         let page = store.list_audit(&query).await?;
+        if let (Some(before), Some(first)) = (query.before, page.first()) {
+            assert!(first.id < before, "a page starts strictly before `before`");
+        }
         let Some(last) = page.last() else { break };
         assert!(sizes.len() < 10, "paging does not end");
         query = query.clone().before(last.id);
@@ -1616,6 +1626,12 @@ pub async fn sealed_secrets_pages_by_credential_id<S: Store>(store: &S) -> Resul
     loop {
         let page = store.sealed_secrets(after.as_ref(), 2).await?;
         assert!(page.len() <= 2, "at most `limit`");
+        if let (Some(after), Some(first)) = (&after, page.first()) {
+            assert!(
+                first.credential > *after,
+                "a page starts strictly after `after`"
+            );
+        }
         let Some(last) = page.last() else { break };
         after = Some(last.credential.clone());
         all.extend(page);
@@ -1718,9 +1734,16 @@ pub async fn replace_sealed_compare_and_set<S: Store>(store: &S) -> Result<()> {
 
 /// Racing `consume_totp_step` with the same step: exactly one wins.
 pub async fn concurrent_totp_step_single_winner<S: Store>(store: Arc<S>) -> Result<()> {
+    for _ in 0..ROUNDS {
+        concurrent_totp_step_single_winner_round(&store).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_totp_step_single_winner_round<S: Store>(store: &Arc<S>) -> Result<()> {
     let alice = fresh_subject()?;
-    let cred = active(&*store, &alice, "phone", 10, at(0)).await?;
-    let wins = race(&store, |store, i| {
+    let cred = active(&**store, &alice, "phone", 10, at(0)).await?;
+    let wins = race(store, |store, i| {
         let (alice, id) = (alice.clone(), cred.id.clone());
         async move {
             let drift = i16::try_from(i).unwrap_or(0);
@@ -1751,13 +1774,20 @@ pub async fn concurrent_totp_step_single_winner<S: Store>(store: Arc<S>) -> Resu
 
 /// Racing `consume_recovery_code` with the same code: exactly one wins.
 pub async fn concurrent_recovery_code_single_winner<S: Store>(store: Arc<S>) -> Result<()> {
+    for _ in 0..ROUNDS {
+        concurrent_recovery_code_single_winner_round(&store).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_recovery_code_single_winner_round<S: Store>(store: &Arc<S>) -> Result<()> {
     let alice = fresh_subject()?;
     let codes = hashes(3)?;
     store
         .replace_recovery_codes(&alice, codes.clone(), ReplaceCodes::Always, at(0))
         .await?;
     let target = codes[1];
-    let wins = race(&store, |store, _| {
+    let wins = race(store, |store, _| {
         let alice = alice.clone();
         async move { store.consume_recovery_code(&alice, &target, at(1)).await }
     })
@@ -1774,12 +1804,19 @@ pub async fn concurrent_recovery_code_single_winner<S: Store>(store: Arc<S>) -> 
 /// Racing `attempt_sent_code` with the right code: exactly one is
 /// `Accepted`.
 pub async fn concurrent_sent_code_single_winner<S: Store>(store: Arc<S>) -> Result<()> {
+    for _ in 0..ROUNDS {
+        concurrent_sent_code_single_winner_round(&store).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_sent_code_single_winner_round<S: Store>(store: &Arc<S>) -> Result<()> {
     let alice = fresh_subject()?;
     let code = fresh_hash()?;
     store
         .issue_sent_code(sent(&alice, Channel::Sms, code, at(0), 300), limits(60, 10))
         .await?;
-    let results = race(&store, |store, _| {
+    let results = race(store, |store, _| {
         let alice = alice.clone();
         async move {
             store
@@ -1808,9 +1845,16 @@ pub async fn concurrent_sent_code_single_winner<S: Store>(store: Arc<S>) -> Resu
 /// Racing `record_failure`: the count rises by exactly the number of
 /// calls, and each call sees a distinct count.
 pub async fn concurrent_record_failure_exact_count<S: Store>(store: Arc<S>) -> Result<()> {
+    for _ in 0..ROUNDS {
+        concurrent_record_failure_exact_count_round(&store).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_record_failure_exact_count_round<S: Store>(store: &Arc<S>) -> Result<()> {
     let alice = fresh_subject()?;
     let rule = ThrottleRule::default();
-    let states = race(&store, |store, _| {
+    let states = race(store, |store, _| {
         let alice = alice.clone();
         async move {
             store
@@ -1841,10 +1885,17 @@ pub async fn concurrent_record_failure_exact_count<S: Store>(store: Arc<S>) -> R
 /// Racing `activate_totp` on one pending enrollment: exactly one `Some`,
 /// and exactly one authenticator results.
 pub async fn concurrent_activation_single_winner<S: Store>(store: Arc<S>) -> Result<()> {
+    for _ in 0..ROUNDS {
+        concurrent_activation_single_winner_round(&store).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_activation_single_winner_round<S: Store>(store: &Arc<S>) -> Result<()> {
     let alice = fresh_subject()?;
     let p = pending(&alice, at(0), 600)?;
     store.put_pending_totp(p.clone()).await?;
-    let results = race(&store, |store, i| {
+    let results = race(store, |store, i| {
         let (alice, id) = (alice.clone(), p.id.clone());
         async move {
             store
@@ -1868,10 +1919,19 @@ pub async fn concurrent_activation_single_winner<S: Store>(store: Arc<S>) -> Res
 pub async fn concurrent_replace_recovery_if_none_single_winner<S: Store>(
     store: Arc<S>,
 ) -> Result<()> {
+    for _ in 0..ROUNDS {
+        concurrent_replace_recovery_if_none_single_winner_round(&store).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_replace_recovery_if_none_single_winner_round<S: Store>(
+    store: &Arc<S>,
+) -> Result<()> {
     let alice = fresh_subject()?;
     let sets: Vec<Vec<CodeHash>> = (0..TASKS).map(|_| hashes(3)).collect::<Result<_>>()?;
     let sets = Arc::new(sets);
-    let wins = race(&store, |store, i| {
+    let wins = race(store, |store, i| {
         let (alice, sets) = (alice.clone(), Arc::clone(&sets));
         async move {
             let set = sets.get(i).cloned().unwrap_or_default();
@@ -1906,8 +1966,15 @@ pub async fn concurrent_replace_recovery_if_none_single_winner<S: Store>(
 /// Racing `fix_grace` with different records: all get the same record
 /// back, which is the one stored.
 pub async fn concurrent_fix_grace_same_record<S: Store>(store: Arc<S>) -> Result<()> {
+    for _ in 0..ROUNDS {
+        concurrent_fix_grace_same_record_round(&store).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_fix_grace_same_record_round<S: Store>(store: &Arc<S>) -> Result<()> {
     let alice = fresh_subject()?;
-    let records = race(&store, |store, i| {
+    let records = race(store, |store, i| {
         let alice = alice.clone();
         async move {
             let i = u64::try_from(i).unwrap_or(0);
@@ -1932,10 +1999,19 @@ pub async fn concurrent_fix_grace_same_record<S: Store>(store: Arc<S>) -> Result
 /// Racing `issue_sent_code` at one instant with `max_per_hour = 10` and no
 /// cooldown: exactly 10 are issued, and the active code is one of them.
 pub async fn concurrent_issue_sent_code_respects_hourly_cap<S: Store>(store: Arc<S>) -> Result<()> {
+    for _ in 0..ROUNDS {
+        concurrent_issue_sent_code_respects_hourly_cap_round(&store).await?;
+    }
+    Ok(())
+}
+
+async fn concurrent_issue_sent_code_respects_hourly_cap_round<S: Store>(
+    store: &Arc<S>,
+) -> Result<()> {
     let alice = fresh_subject()?;
     let codes = Arc::new(hashes(TASKS)?);
     let lim = limits(0, 10);
-    let outcomes = race(&store, |store, i| {
+    let outcomes = race(store, |store, i| {
         let (alice, codes) = (alice.clone(), Arc::clone(&codes));
         async move {
             let code = codes
