@@ -401,10 +401,10 @@ impl State {
             log.sends
                 .iter()
                 .copied()
-                .filter(move |t| t.add(HOUR) > now && *t <= now)
+                .filter(move |t| t.plus(HOUR) > now && *t <= now)
         };
         if let Some(newest) = in_hour().max() {
-            let allowed_at = newest.add(limits.cooldown);
+            let allowed_at = newest.plus(limits.cooldown);
             if allowed_at > now {
                 return IssueOutcome::TooSoon {
                     retry_after: allowed_at,
@@ -415,12 +415,12 @@ impl State {
         if count >= usize::try_from(limits.max_per_hour).unwrap_or(usize::MAX) {
             let oldest = in_hour().min().unwrap_or(now);
             return IssueOutcome::TooSoon {
-                retry_after: oldest.add(HOUR),
+                retry_after: oldest.plus(HOUR),
             };
         }
         // Sends an hour or more before `now` no longer count for this or
         // any later send.
-        log.sends.retain(|t| t.add(HOUR) > now);
+        log.sends.retain(|t| t.plus(HOUR) > now);
         log.sends.push(now);
         log.active = Some(ActiveCode {
             hash: code.hash,

@@ -422,9 +422,9 @@ pub fn deadline(rule: &RolePolicy, grace_record: Option<GraceRecord>, now: Times
         _ => Duration::ZERO,
     };
     match grace_record.filter(|r| grace_record_is_current(rule, r)) {
-        None => now.add(grace),
+        None => now.plus(grace),
         Some(record) => match rule.grace_changed_at {
-            Some(changed) if changed > record.fixed_at => record.deadline.min(changed.add(grace)),
+            Some(changed) if changed > record.fixed_at => record.deadline.min(changed.plus(grace)),
             _ => record.deadline,
         },
     }

@@ -349,10 +349,10 @@ fn grace_is_fixed_then_shortened_but_never_lengthened_for_the_deferred() {
     let nothing = Factors::default();
     let fresh = SessionState::default();
     // Day 5: the agent first signs in; the deadline is fixed at day 35.
-    let day5 = day0.add(days(5));
+    let day5 = day0.plus(days(5));
     let fixed = GraceRecord {
         fixed_at: day5,
-        deadline: day5.add(days(30)),
+        deadline: day5.plus(days(30)),
     };
     assert_eq!(
         evaluate(&enforced, &subject, &nothing, &fresh, None, day5),
@@ -362,7 +362,7 @@ fn grace_is_fixed_then_shortened_but_never_lengthened_for_the_deferred() {
         }
     );
     // Re-saving the same policy on day 10 changes nothing.
-    let day10 = day0.add(days(10));
+    let day10 = day0.plus(days(10));
     let same = enforced.prepare_update(enforced.clone(), day10).unwrap();
     assert_eq!(same.rule(&Role::AGENT).grace_changed_at, Some(day0));
     assert!(matches!(
@@ -371,7 +371,7 @@ fn grace_is_fixed_then_shortened_but_never_lengthened_for_the_deferred() {
     ));
     // Day 20: the admin shortens the grace to 7 days: the deferred agent
     // must now enroll by day 27, not day 35.
-    let day20 = day0.add(days(20));
+    let day20 = day0.plus(days(20));
     let mut shorter = enforced.clone();
     shorter.set_role(Role::AGENT, RolePolicy::required(days(7)));
     let shortened = enforced.prepare_update(shorter, day20).unwrap();
@@ -379,27 +379,27 @@ fn grace_is_fixed_then_shortened_but_never_lengthened_for_the_deferred() {
     assert_eq!(shortened.rule(&Role::AGENT).grace_changed_at, Some(day20));
     assert!(matches!(
         evaluate(&shortened, &subject, &nothing, &fresh, Some(fixed), day20),
-        Decision::EnrollBy { deadline, .. } if deadline == day20.add(days(7))
+        Decision::EnrollBy { deadline, .. } if deadline == day20.plus(days(7))
     ));
     // An agent first seen on day 25 gets the full 7 days from then.
-    let day25 = day0.add(days(25));
+    let day25 = day0.plus(days(25));
     let late = GraceRecord {
         fixed_at: day25,
-        deadline: day25.add(days(7)),
+        deadline: day25.plus(days(7)),
     };
     assert!(matches!(
         evaluate(&shortened, &subject, &nothing, &fresh, Some(late), day25),
         Decision::EnrollBy { deadline, .. } if deadline == late.deadline
     ));
     // Day 28: past the shortened deadline.
-    let day28 = day0.add(days(28));
+    let day28 = day0.plus(days(28));
     assert!(matches!(
         evaluate(&shortened, &subject, &nothing, &fresh, Some(fixed), day28),
         Decision::EnrollNow { .. }
     ));
     // Lengthening to 60 days never takes the deferred agent beyond the
     // deadline first fixed for them (day 35).
-    let day29 = day0.add(days(29));
+    let day29 = day0.plus(days(29));
     let mut longer = shortened.clone();
     longer.set_role(Role::AGENT, RolePolicy::required(days(60)));
     let lengthened = shortened.prepare_update(longer, day29).unwrap();
@@ -409,7 +409,7 @@ fn grace_is_fixed_then_shortened_but_never_lengthened_for_the_deferred() {
     ));
     // Enforcement off, then on again on day 40: stale records are ignored
     // and everyone gets a fresh grace.
-    let day40 = day0.add(days(40));
+    let day40 = day0.plus(days(40));
     let mut off = lengthened.clone();
     off.set_role(Role::AGENT, RolePolicy::optional());
     let relaxed = lengthened.prepare_update(off, day40).unwrap();
@@ -419,7 +419,7 @@ fn grace_is_fixed_then_shortened_but_never_lengthened_for_the_deferred() {
     let reenforced = relaxed.prepare_update(again, day40).unwrap();
     assert!(matches!(
         evaluate(&reenforced, &subject, &nothing, &fresh, Some(fixed), day40),
-        Decision::EnrollBy { deadline, .. } if deadline == day40.add(days(7))
+        Decision::EnrollBy { deadline, .. } if deadline == day40.plus(days(7))
     ));
 }
 
@@ -481,8 +481,8 @@ fn dry_run_counts_who_would_be_forced() {
                     Factors::default()
                 },
                 grace: (i == 1).then_some(GraceRecord {
-                    fixed_at: now.sub(days(1)),
-                    deadline: now.add(days(2)),
+                    fixed_at: now.minus(days(1)),
+                    deadline: now.plus(days(2)),
                 }),
             })
             .collect()
@@ -497,7 +497,7 @@ fn dry_run_counts_who_would_be_forced() {
     assert_eq!(report.not_required, 2);
     assert_eq!(report.enroll_now, 0);
     // The earlier record predates this enforcement, so s1 gets 7 days too.
-    assert_eq!(report.enroll_by.get(&now.add(days(7))), Some(&3));
+    assert_eq!(report.enroll_by.get(&now.plus(days(7))), Some(&3));
 
     let mut strict = current.clone();
     strict.set_role(Role::AGENT, RolePolicy::required(Duration::ZERO));

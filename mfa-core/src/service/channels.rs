@@ -214,7 +214,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         let token = DeviceToken::generate()?;
         let id = CredentialId::generate()?;
         let name = device::name_from_user_agent(user_agent);
-        let expires_at = now.add(period);
+        let expires_at = now.plus(period);
         self.store
             .put_device(RememberedDevice {
                 id: id.clone(),
@@ -262,7 +262,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             .store
             .touch_device(&subject.id, &hash, now)
             .await?
-            .is_some_and(|d| d.created_at.add(period) > now))
+            .is_some_and(|d| d.created_at.plus(period) > now))
     }
 
     /// The subject's remembered devices, newest first.

@@ -153,7 +153,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             &config,
         )?;
         let qr_svg = uri.qr_svg()?;
-        let expires_at = now.add(self.config.pending_ttl);
+        let expires_at = now.plus(self.config.pending_ttl);
         self.store
             .put_pending_totp(PendingTotp {
                 id: id.clone(),

@@ -294,7 +294,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 subject,
                 GraceRecord {
                     fixed_at: now,
-                    deadline: now.add(grace),
+                    deadline: now.plus(grace),
                 },
             )
             .await

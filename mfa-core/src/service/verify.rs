@@ -117,8 +117,13 @@ fn sent_code_hash(
 /// configured window, stretched towards the drift (never beyond the
 /// engine's maximum).
 fn drift_window(base: Window, drift: i16) -> Window {
-    let behind = u32::from(base.behind()) + u32::from((-drift).max(0).unsigned_abs());
-    let ahead = u32::from(base.ahead()) + u32::from(drift.max(0).unsigned_abs());
+    let (toward_past, toward_future) = if drift < 0 {
+        (drift.unsigned_abs(), 0)
+    } else {
+        (0, drift.unsigned_abs())
+    };
+    let behind = u32::from(base.behind()) + u32::from(toward_past);
+    let ahead = u32::from(base.ahead()) + u32::from(toward_future);
     let max = u32::from(Window::MAX_STEPS);
     Window::new(behind.min(max), ahead.min(max)).unwrap_or(base)
 }
@@ -279,7 +284,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             .store
             .consume_totp_step(&subject.id, &id, step, offset, now)
             .await?;
-        Ok(consumed.then(|| Verification::Accepted {
+        Ok(consumed.then_some(Verification::Accepted {
             factor: FactorKind::Totp,
             step: Some(step),
             credential: Some(id),
@@ -410,7 +415,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         }
         let rules = self.config.sent_codes;
         let code = random_code()?;
-        let expires_at = now.add(rules.ttl);
+        let expires_at = now.plus(rules.ttl);
         let issued = self
             .store
             .issue_sent_code(
@@ -449,7 +454,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         .await?;
         Ok(SendOutcome::Sent {
             expires_at,
-            resend_after: now.add(rules.cooldown),
+            resend_after: now.plus(rules.cooldown),
         })
     }
 }

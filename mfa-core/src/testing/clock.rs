@@ -41,12 +41,12 @@ impl ManualClock {
     /// Moves the time forward by `by` (whole seconds; saturating) and
     /// returns the new time.
     pub fn advance(&self, by: Duration) -> Timestamp {
-        let step = |secs: u64| Some(Timestamp::from_unix(secs).add(by).unix());
+        let step = |secs: u64| Some(Timestamp::from_unix(secs).plus(by).unix());
         let previous = self
             .secs
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, step)
             .unwrap_or_else(|current| current);
-        Timestamp::from_unix(previous).add(by)
+        Timestamp::from_unix(previous).plus(by)
     }
 }
 

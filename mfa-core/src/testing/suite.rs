@@ -57,7 +57,7 @@ const T0: Timestamp = Timestamp::from_unix(1_750_000_000);
 
 /// `T0 + secs`.
 fn at(secs: u64) -> Timestamp {
-    T0.add(Duration::from_secs(secs))
+    T0.plus(Duration::from_secs(secs))
 }
 
 fn secs(secs: u64) -> Duration {
@@ -77,7 +77,7 @@ fn pending(subject: &SubjectId, created_at: Timestamp, ttl: u64) -> Result<Pendi
         sealed_secret: fresh_sealed()?,
         config: config()?,
         created_at,
-        expires_at: created_at.add(secs(ttl)),
+        expires_at: created_at.plus(secs(ttl)),
     })
 }
 
@@ -125,7 +125,7 @@ fn sent(
         channel,
         hash,
         issued_at,
-        expires_at: issued_at.add(secs(ttl)),
+        expires_at: issued_at.plus(secs(ttl)),
     }
 }
 
@@ -999,7 +999,7 @@ pub async fn throttle_counts_and_resets<S: Store>(store: &S) -> Result<()> {
             .throttle_state(&alice, FactorKind::Totp)
             .await?
             .locked_until,
-        Some(at(35).add(secs(40))),
+        Some(at(35).plus(secs(40))),
         "the lock is computed by the rule given"
     );
     // Kinds and subjects are separate.
@@ -1991,7 +1991,7 @@ async fn concurrent_fix_grace_same_record_round<S: Store>(store: &Arc<S>) -> Res
         records.iter().all(|r| *r == first),
         "all {TASKS} concurrent calls return the same record: {records:?}"
     );
-    assert_eq!(first.deadline, first.fixed_at.add(secs(86_400)));
+    assert_eq!(first.deadline, first.fixed_at.plus(secs(86_400)));
     assert_eq!(store.grace(&alice).await?, Some(first));
     Ok(())
 }
