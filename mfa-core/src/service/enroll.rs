@@ -192,6 +192,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     /// # Errors
     /// * [`Error::NotFound`] if the enrollment does not exist or expired
     ///   (start again).
+    /// * [`Error::PolicyForbids`] if MFA or authenticator apps were
+    ///   disabled since the enrollment started.
     /// * [`Error::InvalidCode`] for malformed input, [`Error::InvalidInput`]
     ///   for a bad name; store and sealing errors.
     pub async fn confirm_totp_enrollment(
@@ -203,6 +205,13 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         tolerate_drift: bool,
     ) -> Result<Confirmation> {
         let name = clean_name(name)?;
+        // The policy may have changed since the enrollment started.
+        let rule = self.enabled_rule(subject).await?;
+        if !rule.methods.app {
+            return Err(Error::PolicyForbids(PolicyProblem::MethodNotAllowed(
+                FactorKind::Totp,
+            )));
+        }
         let now = self.clock.now();
         if let Some(until) = self.locked(&subject.id, FactorKind::Totp, now).await? {
             return Ok(Confirmation::Locked { until });
