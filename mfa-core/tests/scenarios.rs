@@ -1047,9 +1047,23 @@ async fn disabled_policy_refuses_enrollment_and_disable_turns_everything_off() {
     let status = w.mfa.status(&jo, &SessionState::default()).await.unwrap();
     assert!(status.authenticators.is_empty() && status.recovery_codes_left == 0);
 
+    // An enrollment started before the admin turns MFA off cannot be
+    // confirmed after.
+    let started = w
+        .mfa
+        .start_totp_enrollment(&jo, &SessionState::default())
+        .await
+        .unwrap();
     let mut off = Policy::default();
     off.set_role(Role::AGENT, RolePolicy::disabled());
     w.mfa.update_policy(&admin(), off).await.unwrap();
+    let code = w.phone_code(&started);
+    assert!(matches!(
+        w.mfa
+            .confirm_totp_enrollment(&jo, &started.id, &code, "Phone", false)
+            .await,
+        Err(Error::PolicyForbids(PolicyProblem::MfaDisabled))
+    ));
     assert!(matches!(
         w.mfa
             .start_totp_enrollment(&jo, &SessionState::default())
