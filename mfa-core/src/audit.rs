@@ -64,11 +64,13 @@ pub enum AuditAction {
     PolicyUpdated,
     /// Secrets were re-sealed under the current key.
     SecretsResealed,
+    /// A security notice could not be delivered.
+    NoticeFailed,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::EnrollmentStarted,
         Self::AuthenticatorAdded,
         Self::AuthenticatorRemoved,
@@ -87,6 +89,7 @@ impl AuditAction {
         Self::MfaReset,
         Self::PolicyUpdated,
         Self::SecretsResealed,
+        Self::NoticeFailed,
     ];
 
     /// A stable snake_case name, for storage.
@@ -111,6 +114,7 @@ impl AuditAction {
             Self::MfaReset => "mfa_reset",
             Self::PolicyUpdated => "policy_updated",
             Self::SecretsResealed => "secrets_resealed",
+            Self::NoticeFailed => "notice_failed",
         }
     }
 

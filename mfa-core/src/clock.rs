@@ -31,13 +31,13 @@ impl Timestamp {
 
     /// `self + duration`, saturating at the largest representable time.
     #[must_use]
-    pub fn add(self, duration: Duration) -> Self {
+    pub fn plus(self, duration: Duration) -> Self {
         Self(self.0.saturating_add(duration.as_secs()))
     }
 
     /// `self - duration`, saturating at the epoch.
     #[must_use]
-    pub fn sub(self, duration: Duration) -> Self {
+    pub fn minus(self, duration: Duration) -> Self {
         Self(self.0.saturating_sub(duration.as_secs()))
     }
 
@@ -88,11 +88,11 @@ mod tests {
     #[test]
     fn arithmetic_saturates() {
         let t = Timestamp::from_unix(10);
-        assert_eq!(t.add(Duration::from_secs(5)).unix(), 15);
-        assert_eq!(t.sub(Duration::from_secs(50)), Timestamp::EPOCH);
+        assert_eq!(t.plus(Duration::from_secs(5)).unix(), 15);
+        assert_eq!(t.minus(Duration::from_secs(50)), Timestamp::EPOCH);
         assert_eq!(
             Timestamp::from_unix(u64::MAX)
-                .add(Duration::from_secs(1))
+                .plus(Duration::from_secs(1))
                 .unix(),
             u64::MAX
         );

@@ -13,6 +13,9 @@
 //!   enforced, zeroized on drop, never printed.
 //! * [`KeyUri`] — build and parse `otpauth://` URIs.
 //! * [`qr`] — the URI as a compact SVG QR code (PNG with the `png` feature).
+//! * [`Store`] — where MFA state lives, as semantic operations whose
+//!   atomicity is part of the contract; [`MemoryStore`] is a complete,
+//!   thread-safe in-memory implementation.
 //!
 //! ## Example: enroll an authenticator app, then verify a code
 //!
@@ -46,6 +49,10 @@
 //!
 //! ## Features
 //! * `png` — PNG output for QR codes ([`qr::png`], [`qr::png_data_uri`]).
+//! * `serde` — `Serialize`/`Deserialize` for policy, decisions and outcomes.
+//! * `testing` — the `testing` module: the store conformance suite (run it
+//!   on a backend with `store_conformance_suite!`), a manual clock and a
+//!   recording notifier.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -54,6 +61,7 @@ mod clock;
 pub mod device;
 mod encoding;
 mod error;
+pub mod memory;
 pub mod notify;
 pub mod otp;
 pub mod pepper;
@@ -62,8 +70,12 @@ pub mod qr;
 pub mod recovery;
 pub mod seal;
 mod secret;
+pub mod service;
 pub mod store;
 mod subject;
+#[cfg(feature = "testing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testing")))]
+pub mod testing;
 pub mod throttle;
 pub mod uri;
 
@@ -72,9 +84,11 @@ pub use error::{
     Base32Problem, CodeProblem, Error, InputProblem, PolicyProblem, PreconditionProblem, Result,
     UriProblem,
 };
+pub use memory::MemoryStore;
 pub use notify::Notifier;
 pub use pepper::Pepper;
 pub use secret::Secret;
+pub use service::{Mfa, MfaConfig};
 pub use store::Store;
 pub use subject::{Channel, CredentialId, FactorKind, Role, Subject, SubjectId};
 pub use uri::KeyUri;

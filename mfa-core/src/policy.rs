@@ -138,9 +138,16 @@ pub struct RolePolicy {
         serde(rename = "remember_device_secs", with = "opt_secs")
     )]
     pub remember_device: Option<Duration>,
+    /// When the requirement last became `Required` (set by
+    /// [`Policy::prepare_update`]). Grace records fixed before then belong
+    /// to an earlier enforcement and are ignored: everyone gets a fresh
+    /// grace period when enforcement is turned on again.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub required_since: Option<Timestamp>,
     /// When the grace period was last changed (set by
     /// [`Policy::prepare_update`]); deadlines fixed before then are
-    /// shortened to `grace_changed_at + grace` if that is sooner.
+    /// shortened to `grace_changed_at + grace` if that is sooner, so a
+    /// subject already deferred does not keep an old, longer deadline.
     #[cfg_attr(feature = "serde", serde(default))]
     pub grace_changed_at: Option<Timestamp>,
 }
@@ -156,6 +163,7 @@ impl RolePolicy {
             requirement: Requirement::Optional,
             methods: MethodSet::ALL,
             remember_device: Some(Self::DEFAULT_REMEMBER),
+            required_since: None,
             grace_changed_at: None,
         }
     }
@@ -280,23 +288,29 @@ impl Policy {
     }
 
     /// The policy to store when an administrator replaces `self` with
-    /// `candidate` at `now`: where a role's grace period changed (or the
-    /// requirement became `Required`), `grace_changed_at` becomes `now`;
-    /// otherwise the previous value is kept. Validates `candidate`.
+    /// `candidate` at `now`. Validates `candidate`, then stamps each rule:
+    /// a requirement that becomes `Required` gets `required_since =
+    /// grace_changed_at = now`; a `Required` rule whose grace changed gets
+    /// `grace_changed_at = now` and keeps `required_since`; an unchanged
+    /// one keeps both; a rule that is not `Required` has neither. Stamps in
+    /// `candidate` itself are ignored.
     ///
     /// # Errors
     /// As [`validate`](Self::validate).
     pub fn prepare_update(&self, mut candidate: Policy, now: Timestamp) -> Result<Policy> {
         candidate.validate()?;
         let stamp = |old: &RolePolicy, new: &mut RolePolicy| {
-            new.grace_changed_at = match (old.requirement, new.requirement) {
-                (Requirement::Required { grace: a }, Requirement::Required { grace: b })
-                    if a == b =>
-                {
-                    old.grace_changed_at
-                }
-                (_, Requirement::Required { .. }) => Some(now),
-                _ => None,
+            (new.required_since, new.grace_changed_at) = match (old.requirement, new.requirement) {
+                (Requirement::Required { grace: a }, Requirement::Required { grace: b }) => (
+                    old.required_since,
+                    if a == b {
+                        old.grace_changed_at
+                    } else {
+                        Some(now)
+                    },
+                ),
+                (_, Requirement::Required { .. }) => (Some(now), Some(now)),
+                _ => (None, None),
             };
         };
         for (role, rule) in &mut candidate.roles {
@@ -389,19 +403,28 @@ pub fn usable_factors(
     usable
 }
 
+/// Whether `record` was fixed under the current enforcement of `rule`
+/// (records from before `required_since` are stale).
+#[must_use]
+pub fn grace_record_is_current(rule: &RolePolicy, record: &GraceRecord) -> bool {
+    rule.required_since
+        .is_none_or(|since| record.fixed_at >= since)
+}
+
 /// The deadline for a subject under `rule` (which must be `Required`):
 /// the recorded one, shortened if the grace was changed after it was
-/// fixed; `now + grace` if none is recorded yet.
+/// fixed; `now + grace` if none is recorded yet or the record is stale
+/// (see [`grace_record_is_current`]).
 #[must_use]
 pub fn deadline(rule: &RolePolicy, grace_record: Option<GraceRecord>, now: Timestamp) -> Timestamp {
     let grace = match rule.requirement {
         Requirement::Required { grace } => grace,
         _ => Duration::ZERO,
     };
-    match grace_record {
-        None => now.add(grace),
+    match grace_record.filter(|r| grace_record_is_current(rule, r)) {
+        None => now.plus(grace),
         Some(record) => match rule.grace_changed_at {
-            Some(changed) if changed > record.fixed_at => record.deadline.min(changed.add(grace)),
+            Some(changed) if changed > record.fixed_at => record.deadline.min(changed.plus(grace)),
             _ => record.deadline,
         },
     }

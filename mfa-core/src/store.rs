@@ -320,14 +320,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// **Atomically** applies the send limits and records a sent code.
     /// Considering the sends recorded for (`code.subject`, `code.channel`)
-    /// with `issued_at` in the hour up to `code.issued_at`:
-    /// if the newest is less than `limits.cooldown` old, return
+    /// with `issued_at` in the hour up to `code.issued_at`, that is
+    /// `code.issued_at - 1 h < issued_at <= code.issued_at` (a send exactly
+    /// an hour old no longer counts):
+    /// if the newest is less than `limits.cooldown` old, that is
+    /// `newest + cooldown > code.issued_at`, return
     /// `TooSoon { retry_after: newest + cooldown }`; else if there are
-    /// `limits.max_per_hour` or more, return `TooSoon { retry_after:
-    /// oldest_in_hour + 1 h }`; else record the send and make `code` the
-    /// channel's only active code (any previous code stops working, with a
-    /// fresh try count) and return `Issued`. Concurrent calls for the same
-    /// subject and channel never exceed the limits.
+    /// `limits.max_per_hour` or more, return
+    /// `TooSoon { retry_after: oldest_in_hour + 1 h }`; else record the
+    /// send and make `code` the channel's only active code (any previous
+    /// code stops working, with a fresh try count) and return `Issued`.
+    /// `TooSoon` records nothing: the previous code keeps working and the
+    /// refused send does not count towards later limits. Concurrent calls
+    /// for the same subject and channel never exceed the limits.
     fn issue_sent_code(
         &self,
         code: SentCode,
@@ -336,10 +341,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// **Atomically** tries `hash` against the active code of (`subject`,
     /// `channel`). No code, an expired one (at `now`) or one that already
-    /// had `max_tries` wrong tries: `NoActiveCode`. A match: the code is
-    /// consumed (never matches again) and `Accepted`. Otherwise the try is
-    /// counted and `Rejected { tries_left: max_tries - tries }`. Of
-    /// concurrent calls with the right code, exactly one is `Accepted`.
+    /// had `max_tries` wrong tries: `NoActiveCode`, and nothing is counted.
+    /// A match: the code is consumed (never matches again) and `Accepted`.
+    /// Otherwise the wrong try is counted and `Rejected { tries_left:
+    /// max_tries - wrong_tries }` (this one included; at 0 the code is
+    /// dead, even for the right code). Of concurrent calls with the right
+    /// code, exactly one is `Accepted`.
     fn attempt_sent_code(
         &self,
         subject: &SubjectId,
@@ -406,7 +413,8 @@ pub trait Store: Send + Sync + 'static {
         id: &CredentialId,
     ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// Deletes all of the subject's devices; returns how many.
+    /// Deletes all of the subject's devices, expired ones included;
+    /// returns how many.
     fn revoke_all_devices(&self, subject: &SubjectId) -> impl Future<Output = Result<u64>> + Send;
 
     // ----- policy and grace deadlines -----------------------------------
@@ -440,7 +448,8 @@ pub trait Store: Send + Sync + 'static {
     /// **Atomically** removes all of the subject's authenticators, pending
     /// enrollments, recovery codes, channels, remembered devices, sent
     /// codes and failure counters (not the grace record or audit events),
-    /// and reports what was removed.
+    /// and reports what was removed: every record deleted counts, expired
+    /// ones included (recovery codes: the unused ones).
     fn reset_subject(
         &self,
         subject: &SubjectId,

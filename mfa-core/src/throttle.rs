@@ -53,7 +53,7 @@ impl ThrottleRule {
         let failures = failures.saturating_add(1);
         ThrottleState {
             failures,
-            locked_until: self.lock_for(failures).map(|d| now.add(d)),
+            locked_until: self.lock_for(failures).map(|d| now.plus(d)),
         }
     }
 }
@@ -89,7 +89,7 @@ mod tests {
         assert_eq!(minutes(5), Some(1));
         assert_eq!(minutes(6), Some(2));
         assert_eq!(minutes(7), Some(4));
-        assert_eq!(minutes(11), Some(60 - 60 + 60)); // 64 min capped at 60
+        assert_eq!(minutes(11), Some(60)); // 64 min, capped at 60
         assert_eq!(minutes(10), Some(32));
         assert_eq!(minutes(40), Some(60));
         assert_eq!(minutes(u32::MAX), Some(60));

@@ -1,0 +1,488 @@
+//! The service: [`Mfa`], what the adapters call.
+//!
+//! Every operation takes the [`Subject`] the host application has
+//! authenticated (first factor), decides with the pure rules of this crate,
+//! and persists through the [`Store`], which guarantees single use and
+//! exact counting. Outcomes a person causes — a wrong code, a lock-out, a
+//! send that is too soon — are values, not errors; errors are for bad
+//! input (4xx), policy refusals and unavailable back ends.
+//!
+//! ```
+//! # use mfa_core::{Mfa, MfaConfig, MemoryStore, Pepper, Role, Subject, SubjectId, Timestamp};
+//! # use mfa_core::seal::{Sealer, SealingKey};
+//! # use mfa_core::notify::LogNotifier;
+//! # use mfa_core::policy::SessionState;
+//! # use mfa_core::service::Attempt;
+//! # async fn demo() -> mfa_core::Result<()> {
+//! let config = MfaConfig::new(
+//!     "Service Desk",
+//!     Pepper::new(&[0x42; 32])?,               // from your secret store
+//!     Sealer::new(vec![SealingKey::new(1, [7; 32])])?,
+//! );
+//! let mfa = Mfa::new(MemoryStore::new(), LogNotifier, mfa_core::SystemClock, config);
+//! let alice = Subject::new(SubjectId::new("alice")?, [Role::AGENT]).with_email("alice@example.com");
+//!
+//! // Profile → Two-Factor Authentication → Enable:
+//! let enrollment = mfa.start_totp_enrollment(&alice, &SessionState::default()).await?;
+//! // show enrollment.qr_svg and enrollment.key; then the person types a code:
+//! # let code = String::new();
+//! let outcome = mfa.confirm_totp_enrollment(&alice, &enrollment.id, &code, "Phone", false).await;
+//! # let _ = outcome;
+//! // Later, at sign-in:
+//! let verification = mfa.verify(&alice, Attempt::Totp(&code)).await;
+//! # let _ = verification;
+//! # Ok(()) }
+//! ```
+
+mod admin;
+mod channels;
+mod enroll;
+mod verify;
+
+use core::fmt;
+use core::time::Duration;
+
+use zeroize::Zeroizing;
+
+pub use admin::ResealReport;
+pub use channels::{DeviceInfo, Remembered};
+pub use enroll::{AuthenticatorInfo, Confirmation, MAX_NAME_CHARS, TotpEnrollment};
+pub use verify::{Attempt, SendOutcome, Verification};
+
+use crate::audit::{Actor, AuditAction, NewAuditEvent};
+use crate::clock::{Clock, Timestamp};
+use crate::error::{Error, PolicyProblem, Result};
+use crate::notify::{Notice, NoticeKind, Notifier};
+use crate::otp::{TotpConfig, Window};
+use crate::pepper::Pepper;
+use crate::policy::{
+    self, Decision, Factors, GraceRecord, Policy, Requirement, RolePolicy, SessionState,
+};
+use crate::recovery::{self, RecoveryCode};
+use crate::seal::Sealer;
+use crate::store::{ChannelFactor, ReplaceCodes, Store};
+use crate::subject::{FactorKind, Subject, SubjectId};
+use crate::throttle::ThrottleRule;
+
+/// Rules for codes sent by e-mail or SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SentCodeRules {
+    /// How long a code works: 5 minutes.
+    pub ttl: Duration,
+    /// Wrong tries allowed per code: 5.
+    pub max_tries: u32,
+    /// Least time between two sends: 60 seconds.
+    pub cooldown: Duration,
+    /// Most sends per sliding hour: 10.
+    pub max_per_hour: u32,
+}
+
+impl Default for SentCodeRules {
+    fn default() -> Self {
+        Self {
+            ttl: Duration::from_secs(300),
+            max_tries: 5,
+            cooldown: Duration::from_secs(60),
+            max_per_hour: 10,
+        }
+    }
+}
+
+/// Service configuration. [`MfaConfig::new`] gives the defaults of the
+/// design (DESIGN.md §4); change fields to tune them.
+#[derive(Debug, Clone)]
+pub struct MfaConfig {
+    /// The service name shown in authenticator apps and messages.
+    pub issuer: String,
+    /// Key for hashing recovery codes, sent codes and device tokens.
+    pub pepper: Pepper,
+    /// Seals TOTP secrets at rest.
+    pub sealer: Sealer,
+    /// Parameters of new authenticators: SHA-1, 6 digits, 30 s.
+    pub totp: TotpConfig,
+    /// Verification window: ±1 step (widened by remembered drift).
+    pub window: Window,
+    /// Window for a confirmation that asks for drift tolerance: ±10 steps.
+    pub enrollment_window: Window,
+    /// Pending enrollments expire after 10 minutes.
+    pub pending_ttl: Duration,
+    /// Throttling: 5 free failures, 1 min doubling to 1 h.
+    pub throttle: ThrottleRule,
+    /// E-mail / SMS code rules.
+    pub sent_codes: SentCodeRules,
+    /// Sensitive changes need a verification younger than this: 10 minutes.
+    pub step_up: Duration,
+    /// Authenticator apps per subject: 10.
+    pub max_authenticators: usize,
+    /// The policy until an administrator saves one.
+    pub default_policy: Policy,
+}
+
+impl MfaConfig {
+    /// The default configuration for `issuer`.
+    #[must_use]
+    pub fn new(issuer: impl Into<String>, pepper: Pepper, sealer: Sealer) -> Self {
+        Self {
+            issuer: issuer.into(),
+            pepper,
+            sealer,
+            totp: TotpConfig::default(),
+            window: Window::default(),
+            enrollment_window: Window::symmetric(10).unwrap_or_default(),
+            pending_ttl: Duration::from_secs(600),
+            throttle: ThrottleRule::default(),
+            sent_codes: SentCodeRules::default(),
+            step_up: Duration::from_secs(600),
+            max_authenticators: 10,
+            default_policy: Policy::default(),
+        }
+    }
+}
+
+/// What a subject has set up, and what the policy says now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    /// Active authenticator apps, oldest first.
+    pub authenticators: Vec<AuthenticatorInfo>,
+    /// E-mail / SMS registered as factors.
+    pub channels: Vec<ChannelFactor>,
+    /// Unused recovery codes.
+    pub recovery_codes_left: u32,
+    /// Whether that is at or below the warning level (3).
+    pub recovery_codes_low: bool,
+    /// The rule that applies to the subject.
+    pub rule: RolePolicy,
+    /// What to do with the subject now.
+    pub decision: Decision,
+}
+
+/// New recovery codes, shown once.
+pub type RecoveryCodes = Vec<RecoveryCode>;
+
+/// The MFA service. Cheap to share behind an `Arc`; all methods take
+/// `&self`.
+pub struct Mfa<S, N, C> {
+    store: S,
+    notifier: N,
+    clock: C,
+    config: MfaConfig,
+}
+
+impl<S, N, C> fmt::Debug for Mfa<S, N, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Mfa")
+            .field("issuer", &self.config.issuer)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
+    /// A service over `store`, sending through `notifier`, reading time
+    /// from `clock`.
+    pub fn new(store: S, notifier: N, clock: C, config: MfaConfig) -> Self {
+        Self {
+            store,
+            notifier,
+            clock,
+            config,
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The notifier.
+    pub fn notifier(&self) -> &N {
+        &self.notifier
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &MfaConfig {
+        &self.config
+    }
+
+    /// The policy in force: the stored one, or the configured default.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn policy(&self) -> Result<Policy> {
+        Ok(self
+            .store
+            .load_policy()
+            .await?
+            .unwrap_or_else(|| self.config.default_policy.clone()))
+    }
+
+    /// What `subject` has enrolled, as the policy sees it.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn factors(&self, subject: &SubjectId) -> Result<Factors> {
+        Ok(Factors {
+            authenticators: self.store.list_totp(subject).await?.len(),
+            channels: self
+                .store
+                .list_channels(subject)
+                .await?
+                .into_iter()
+                .map(|c| c.channel)
+                .collect(),
+            recovery_codes: self.store.recovery_codes_left(subject).await?,
+        })
+    }
+
+    /// The decision for `subject` in a session in `session` state: what
+    /// a gate in front of the application's routes acts on. Fixes the
+    /// subject's grace deadline the first time an enforced requirement
+    /// applies to them.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn decide(&self, subject: &Subject, session: &SessionState) -> Result<Decision> {
+        let policy = self.policy().await?;
+        let factors = self.factors(&subject.id).await?;
+        self.decide_with(&policy, subject, &factors, session).await
+    }
+
+    async fn decide_with(
+        &self,
+        policy: &Policy,
+        subject: &Subject,
+        factors: &Factors,
+        session: &SessionState,
+    ) -> Result<Decision> {
+        let now = self.clock.now();
+        let rule = policy.effective(&subject.roles);
+        let grace = match rule.requirement {
+            Requirement::Required { grace }
+                if !grace.is_zero()
+                    && policy::usable_factors(&rule.methods, subject, factors).is_empty() =>
+            {
+                Some(self.current_grace(&rule, &subject.id, grace, now).await?)
+            }
+            _ => None,
+        };
+        Ok(policy::evaluate(
+            policy, subject, factors, session, grace, now,
+        ))
+    }
+
+    /// The subject's grace record under `rule`, fixing a new one if there
+    /// is none or the stored one predates the current enforcement.
+    async fn current_grace(
+        &self,
+        rule: &RolePolicy,
+        subject: &SubjectId,
+        grace: Duration,
+        now: Timestamp,
+    ) -> Result<GraceRecord> {
+        if let Some(record) = self.store.grace(subject).await? {
+            if policy::grace_record_is_current(rule, &record) {
+                return Ok(record);
+            }
+            self.store.clear_grace(subject).await?;
+        }
+        self.store
+            .fix_grace(
+                subject,
+                GraceRecord {
+                    fixed_at: now,
+                    deadline: now.plus(grace),
+                },
+            )
+            .await
+    }
+
+    /// Everything the profile page shows: factors, recovery codes left,
+    /// the rule and the decision.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn status(&self, subject: &Subject, session: &SessionState) -> Result<Status> {
+        let policy = self.policy().await?;
+        let authenticators: Vec<AuthenticatorInfo> = self
+            .store
+            .list_totp(&subject.id)
+            .await?
+            .iter()
+            .map(AuthenticatorInfo::from)
+            .collect();
+        let channels = self.store.list_channels(&subject.id).await?;
+        let recovery_codes_left = self.store.recovery_codes_left(&subject.id).await?;
+        let factors = Factors {
+            authenticators: authenticators.len(),
+            channels: channels.iter().map(|c| c.channel).collect(),
+            recovery_codes: recovery_codes_left,
+        };
+        let decision = self
+            .decide_with(&policy, subject, &factors, session)
+            .await?;
+        Ok(Status {
+            authenticators,
+            channels,
+            recovery_codes_left,
+            recovery_codes_low: recovery_codes_left <= recovery::LOW_WATERMARK,
+            rule: policy.effective(&subject.roles),
+            decision,
+        })
+    }
+
+    // ----- shared helpers -------------------------------------------------
+
+    /// Refuses unless the session verified a second factor within the
+    /// step-up window.
+    fn require_step_up(&self, session: &SessionState) -> Result<()> {
+        let now = self.clock.now();
+        match session.verified_at {
+            Some(at) if at <= now && now.since(at) < self.config.step_up => Ok(()),
+            _ => Err(Error::StepUpRequired),
+        }
+    }
+
+    /// The subject's rule, refusing if MFA is disabled for them.
+    async fn enabled_rule(&self, subject: &Subject) -> Result<RolePolicy> {
+        let rule = self.policy().await?.effective(&subject.roles);
+        if rule.requirement == Requirement::Disabled {
+            return Err(Error::PolicyForbids(PolicyProblem::MfaDisabled));
+        }
+        Ok(rule)
+    }
+
+    async fn audit(
+        &self,
+        subject: &SubjectId,
+        actor: Actor,
+        action: AuditAction,
+        factor: Option<FactorKind>,
+        detail: Option<String>,
+    ) -> Result<()> {
+        self.store
+            .append_audit(NewAuditEvent {
+                at: self.clock.now(),
+                subject: Some(subject.clone()),
+                actor,
+                action,
+                factor,
+                detail,
+            })
+            .await
+    }
+
+    /// Records an action the subject took.
+    async fn audit_self(
+        &self,
+        subject: &SubjectId,
+        action: AuditAction,
+        factor: Option<FactorKind>,
+        detail: Option<String>,
+    ) -> Result<()> {
+        self.audit(
+            subject,
+            Actor::Subject(subject.clone()),
+            action,
+            factor,
+            detail,
+        )
+        .await
+    }
+
+    /// Sends a security notice; a delivery failure is audited, never
+    /// propagated (the change it reports has happened).
+    async fn notice(&self, subject: &Subject, kind: NoticeKind) -> Result<()> {
+        let sent = self
+            .notifier
+            .notify(Notice {
+                subject,
+                kind,
+                at: self.clock.now(),
+                issuer: &self.config.issuer,
+            })
+            .await;
+        if sent.is_err() {
+            self.audit(
+                &subject.id,
+                Actor::System,
+                AuditAction::NoticeFailed,
+                None,
+                Some(format!("{kind:?}")),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Draws a new set of recovery codes and stores their hashes with
+    /// `mode`; `None` if `IfNone` found codes already.
+    async fn new_recovery_codes(
+        &self,
+        subject: &SubjectId,
+        mode: ReplaceCodes,
+    ) -> Result<Option<RecoveryCodes>> {
+        let codes = recovery::generate_set()?;
+        let hashes = codes
+            .iter()
+            .map(|code| {
+                let normalized: Zeroizing<String> = recovery::normalize(code.expose())?;
+                Ok(recovery::hash(&self.config.pepper, subject, &normalized))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let replaced = self
+            .store
+            .replace_recovery_codes(subject, hashes, mode, self.clock.now())
+            .await?;
+        Ok(replaced.then_some(codes))
+    }
+
+    /// After a factor was added: the first set of recovery codes, if the
+    /// subject has none.
+    async fn first_recovery_codes(&self, subject: &SubjectId) -> Result<Option<RecoveryCodes>> {
+        let codes = self
+            .new_recovery_codes(subject, ReplaceCodes::IfNone)
+            .await?;
+        if codes.is_some() {
+            self.audit_self(subject, AuditAction::RecoveryCodesGenerated, None, None)
+                .await?;
+        }
+        Ok(codes)
+    }
+
+    /// Refuses to remove `kind` if it is the subject's last usable factor
+    /// and policy requires MFA.
+    async fn check_removal_allowed(&self, subject: &Subject, removing: FactorKind) -> Result<()> {
+        let rule = self.policy().await?.effective(&subject.roles);
+        if !matches!(rule.requirement, Requirement::Required { .. }) {
+            return Ok(());
+        }
+        let factors = self.factors(&subject.id).await?;
+        let usable = policy::usable_factors(&rule.methods, subject, &factors);
+        let others = match removing {
+            // Another authenticator still counts as the app factor.
+            FactorKind::Totp if factors.authenticators > 1 => usable.len(),
+            kind => usable.iter().filter(|k| **k != kind).count(),
+        };
+        if others == 0 {
+            return Err(Error::PolicyForbids(PolicyProblem::MfaRequired));
+        }
+        Ok(())
+    }
+
+    /// After a factor was removed: if none remains, the leftover recovery
+    /// codes and remembered devices go too (MFA is off for the subject).
+    async fn cleanup_if_no_factor(&self, subject: &SubjectId) -> Result<()> {
+        let factors = self.factors(subject).await?;
+        if factors.authenticators == 0 && factors.channels.is_empty() {
+            self.store
+                .replace_recovery_codes(subject, Vec::new(), ReplaceCodes::Always, self.clock.now())
+                .await?;
+            self.store.revoke_all_devices(subject).await?;
+        }
+        Ok(())
+    }
+}
