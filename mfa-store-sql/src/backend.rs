@@ -4,6 +4,7 @@
 //! operations in [`ops`](crate::ops) are written once against them.
 
 use core::future::Future;
+use core::pin::Pin;
 
 use crate::error::Class;
 use crate::sql::{Sql, Stmt};
@@ -71,6 +72,14 @@ pub(crate) trait DbRow {
     fn column_names(&self) -> Vec<String>;
 }
 
+/// A boxed, `Send` future. The engine primitives return these: a concrete
+/// trait object proves `Send` where sqlx's futures, seen through the
+/// operations' generic `async fn`s, would otherwise hit the compiler's
+/// "`Send` is not general enough" limitation on higher-ranked lifetimes
+/// (when a caller spawns the store's futures, as the conformance suite and
+/// every web server do).
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
 /// An engine, as the operations see it.
 pub(crate) trait Backend: Send + Sync + 'static {
     /// A result row.
@@ -87,46 +96,46 @@ pub(crate) trait Backend: Send + Sync + 'static {
         &'a self,
         stmt: Stmt,
         args: &'a [Arg<'a>],
-    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
 
     /// Runs a statement on its own; its first row.
     fn fetch_optional<'a>(
         &'a self,
         stmt: Stmt,
         args: &'a [Arg<'a>],
-    ) -> impl Future<Output = Result<Option<Self::Row>, sqlx::Error>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<Option<Self::Row>, sqlx::Error>>;
 
     /// Runs a statement on its own; all rows.
     fn fetch_all<'a>(
         &'a self,
         stmt: Stmt,
         args: &'a [Arg<'a>],
-    ) -> impl Future<Output = Result<Vec<Self::Row>, sqlx::Error>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<Vec<Self::Row>, sqlx::Error>>;
 
     /// Begins a read-write transaction: `BEGIN IMMEDIATE` on SQLite (the
     /// write lock is taken at once), READ COMMITTED elsewhere (operations
     /// lock the rows they depend on).
-    fn begin(&self) -> impl Future<Output = Result<Self::Tx, sqlx::Error>> + Send + '_;
+    fn begin(&self) -> BoxFuture<'_, Result<Self::Tx, sqlx::Error>>;
 
     /// [`execute`](Self::execute) inside a transaction.
     fn tx_execute<'a>(
         tx: &'a mut Self::Tx,
         stmt: Stmt,
         args: &'a [Arg<'a>],
-    ) -> impl Future<Output = Result<u64, sqlx::Error>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
 
     /// [`fetch_optional`](Self::fetch_optional) inside a transaction.
     fn tx_fetch_optional<'a>(
         tx: &'a mut Self::Tx,
         stmt: Stmt,
         args: &'a [Arg<'a>],
-    ) -> impl Future<Output = Result<Option<Self::Row>, sqlx::Error>> + Send + 'a;
+    ) -> BoxFuture<'a, Result<Option<Self::Row>, sqlx::Error>>;
 
     /// Commits.
-    fn commit(tx: Self::Tx) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    fn commit(tx: Self::Tx) -> BoxFuture<'static, Result<(), sqlx::Error>>;
 
     /// Rolls back.
-    fn rollback(tx: Self::Tx) -> impl Future<Output = Result<(), sqlx::Error>> + Send;
+    fn rollback(tx: Self::Tx) -> BoxFuture<'static, Result<(), sqlx::Error>>;
 
     /// How an error the database reported is handled.
     fn classify_database(error: &dyn sqlx::error::DatabaseError) -> Class;
@@ -293,62 +302,62 @@ macro_rules! impl_backend {
             const DIALECT: $crate::backend::Dialect = $dialect;
             const SQL: &'static $crate::sql::Sql = $sql;
 
-            async fn execute<'a>(
+            fn execute<'a>(
                 &'a self,
                 stmt: $crate::sql::Stmt,
                 args: &'a [$crate::backend::Arg<'a>],
-            ) -> Result<u64, sqlx::Error> {
-                Ok(Self::query(stmt, args)
-                    .execute(&self.pool)
-                    .await?
-                    .rows_affected())
+            ) -> $crate::backend::BoxFuture<'a, Result<u64, sqlx::Error>> {
+                let query = Self::query(stmt, args);
+                Box::pin(async move { Ok(query.execute(&self.pool).await?.rows_affected()) })
             }
 
-            async fn fetch_optional<'a>(
+            fn fetch_optional<'a>(
                 &'a self,
                 stmt: $crate::sql::Stmt,
                 args: &'a [$crate::backend::Arg<'a>],
-            ) -> Result<Option<$row>, sqlx::Error> {
-                Self::query(stmt, args).fetch_optional(&self.pool).await
+            ) -> $crate::backend::BoxFuture<'a, Result<Option<$row>, sqlx::Error>> {
+                Box::pin(Self::query(stmt, args).fetch_optional(&self.pool))
             }
 
-            async fn fetch_all<'a>(
+            fn fetch_all<'a>(
                 &'a self,
                 stmt: $crate::sql::Stmt,
                 args: &'a [$crate::backend::Arg<'a>],
-            ) -> Result<Vec<$row>, sqlx::Error> {
-                Self::query(stmt, args).fetch_all(&self.pool).await
+            ) -> $crate::backend::BoxFuture<'a, Result<Vec<$row>, sqlx::Error>> {
+                Box::pin(Self::query(stmt, args).fetch_all(&self.pool))
             }
 
-            async fn begin(&self) -> Result<Self::Tx, sqlx::Error> {
-                self.pool.begin_with($begin).await
+            fn begin(&self) -> $crate::backend::BoxFuture<'_, Result<Self::Tx, sqlx::Error>> {
+                Box::pin(self.pool.begin_with($begin))
             }
 
-            async fn tx_execute<'a>(
+            fn tx_execute<'a>(
                 tx: &'a mut Self::Tx,
                 stmt: $crate::sql::Stmt,
                 args: &'a [$crate::backend::Arg<'a>],
-            ) -> Result<u64, sqlx::Error> {
-                Ok(Self::query(stmt, args)
-                    .execute(&mut **tx)
-                    .await?
-                    .rows_affected())
+            ) -> $crate::backend::BoxFuture<'a, Result<u64, sqlx::Error>> {
+                let query = Self::query(stmt, args);
+                Box::pin(async move { Ok(query.execute(&mut **tx).await?.rows_affected()) })
             }
 
-            async fn tx_fetch_optional<'a>(
+            fn tx_fetch_optional<'a>(
                 tx: &'a mut Self::Tx,
                 stmt: $crate::sql::Stmt,
                 args: &'a [$crate::backend::Arg<'a>],
-            ) -> Result<Option<$row>, sqlx::Error> {
-                Self::query(stmt, args).fetch_optional(&mut **tx).await
+            ) -> $crate::backend::BoxFuture<'a, Result<Option<$row>, sqlx::Error>> {
+                Box::pin(Self::query(stmt, args).fetch_optional(&mut **tx))
             }
 
-            async fn commit(tx: Self::Tx) -> Result<(), sqlx::Error> {
-                tx.commit().await
+            fn commit(
+                tx: Self::Tx,
+            ) -> $crate::backend::BoxFuture<'static, Result<(), sqlx::Error>> {
+                Box::pin(tx.commit())
             }
 
-            async fn rollback(tx: Self::Tx) -> Result<(), sqlx::Error> {
-                tx.rollback().await
+            fn rollback(
+                tx: Self::Tx,
+            ) -> $crate::backend::BoxFuture<'static, Result<(), sqlx::Error>> {
+                Box::pin(tx.rollback())
             }
 
             fn classify_database(error: &dyn sqlx::error::DatabaseError) -> $crate::error::Class {

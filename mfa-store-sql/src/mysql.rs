@@ -2,7 +2,7 @@
 
 use sqlx::mysql::{MySqlDatabaseError, MySqlPool, MySqlPoolOptions};
 
-use crate::backend::{Dialect, impl_backend};
+use crate::backend::{BoxFuture, Dialect, impl_backend};
 use crate::error::{SqlStoreError, classify_mysql};
 use crate::ops::impl_store;
 use crate::sql::{MIGRATIONS_TABLE, MYSQL};
@@ -93,10 +93,12 @@ impl MySqlStore {
         if granted != Some(1) {
             return Err(SqlStoreError::MigrateLock);
         }
-        let result = migrator
-            .run(&mut *conn)
-            .await
-            .map_err(SqlStoreError::Migrate);
+        // `run_direct` is what `Migrator::run` calls once it has a
+        // connection; given one directly (the one holding the lock) its
+        // future is provably `Send`, which `run(&mut conn)`'s is not
+        // ("`Acquire` is not general enough"). Boxed: see `BoxFuture`.
+        let run: BoxFuture<'_, _> = Box::pin(migrator.run_direct(None, &mut *conn, false));
+        let result = run.await.map_err(SqlStoreError::Migrate);
         if sqlx::query(UNLOCK).execute(&mut *conn).await.is_err() {
             // Never hand a connection that may still hold the lock back to
             // the pool: closing it releases the lock.

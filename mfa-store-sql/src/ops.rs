@@ -543,11 +543,11 @@ pub(crate) async fn list_channels<B: Backend>(b: &B, subject: &SubjectId) -> R<V
 
 /// One transaction that first locks the subject's lock row, then reads
 /// the count, oldest and newest of the sends in the hour
-/// (`issued_at > now - 1 h`, including any recorded later than `now` by an
-/// instance whose clock runs ahead), decides, and only if allowed prunes
+/// (`now - 1 h < issued_at <= now`), decides, and only if allowed prunes
 /// sends older than the hour, logs this send and upserts the active code
 /// with a fresh try count. Concurrent sends for one subject run one after
-/// the other, so the limits hold exactly.
+/// the other, so the limits hold exactly. `TooSoon` rolls back: nothing is
+/// recorded.
 pub(crate) async fn issue_sent_code<B: Backend>(
     b: &B,
     code: &SentCode,
@@ -560,7 +560,13 @@ pub(crate) async fn issue_sent_code<B: Backend>(
     let window_start = issued.saturating_sub(3600);
     let subject = code.subject.as_str();
     let channel = code.channel.as_str();
-    let window = [Arg::Id(subject), Arg::Text(channel), Arg::Int(window_start)];
+    let window = [
+        Arg::Id(subject),
+        Arg::Text(channel),
+        Arg::Int(window_start),
+        Arg::Int(issued),
+    ];
+    let older = [Arg::Id(subject), Arg::Text(channel), Arg::Int(window_start)];
 
     let mut tx = b.begin().await?;
     B::tx_execute(&mut tx, sql.lock_subject, &[Arg::Id(subject)]).await?;
@@ -576,13 +582,13 @@ pub(crate) async fn issue_sent_code<B: Backend>(
     let cooldown_ends = newest
         .map(|t| to_ts(t, "mfa_code_sends.issued_at"))
         .transpose()?
-        .map(|newest| newest.add(limits.cooldown));
+        .map(|newest| newest.plus(limits.cooldown));
     let too_soon = if let Some(next) = cooldown_ends.filter(|next| code.issued_at < *next) {
         Some(next)
     } else if count >= i64::from(limits.max_per_hour) {
         Some(match oldest {
-            Some(oldest) => to_ts(oldest, "mfa_code_sends.issued_at")?.add(HOUR),
-            None => code.issued_at.add(HOUR),
+            Some(oldest) => to_ts(oldest, "mfa_code_sends.issued_at")?.plus(HOUR),
+            None => code.issued_at.plus(HOUR),
         })
     } else {
         None
@@ -591,7 +597,7 @@ pub(crate) async fn issue_sent_code<B: Backend>(
         B::rollback(tx).await?;
         return Ok(IssueOutcome::TooSoon { retry_after });
     }
-    B::tx_execute(&mut tx, sql.prune_sends, &window).await?;
+    B::tx_execute(&mut tx, sql.prune_sends, &older).await?;
     B::tx_execute(
         &mut tx,
         sql.log_send,

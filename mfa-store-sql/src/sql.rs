@@ -187,9 +187,9 @@ const NUMBERED: Sql = Sql {
         "SELECT channel, added_at FROM mfa_channels WHERE subject = $1",
     ),
     sends_in_window: s(
-        3,
+        4,
         "SELECT COUNT(*), MIN(issued_at), MAX(issued_at) FROM mfa_code_sends \
-         WHERE subject = $1 AND channel = $2 AND issued_at > $3",
+         WHERE subject = $1 AND channel = $2 AND issued_at > $3 AND issued_at <= $4",
     ),
     prune_sends: s(
         3,
@@ -416,9 +416,9 @@ pub(crate) const MYSQL: Sql = Sql {
         "SELECT channel, added_at FROM mfa_channels WHERE subject = ?",
     ),
     sends_in_window: s(
-        3,
+        4,
         "SELECT COUNT(*), MIN(issued_at), MAX(issued_at) FROM mfa_code_sends \
-         WHERE subject = ? AND channel = ? AND issued_at > ?",
+         WHERE subject = ? AND channel = ? AND issued_at > ? AND issued_at <= ?",
     ),
     prune_sends: s(
         3,

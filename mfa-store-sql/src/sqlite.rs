@@ -7,7 +7,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::backend::{Dialect, impl_backend};
+use crate::backend::{BoxFuture, Dialect, impl_backend};
 use crate::error::{SqlStoreError, classify_sqlite};
 use crate::ops::impl_store;
 use crate::sql::{MIGRATIONS_TABLE, SQLITE};
@@ -117,10 +117,12 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(|e| SqlStoreError::Migrate(e.into()))?;
-        migrator
-            .run(&mut *tx)
-            .await
-            .map_err(SqlStoreError::Migrate)?;
+        // `run_direct` is what `Migrator::run` calls once it has a
+        // connection; given one directly (here: inside our transaction) its
+        // future is provably `Send`, which `run(&mut conn)`'s is not
+        // ("`Acquire` is not general enough"). Boxed: see `BoxFuture`.
+        let run: BoxFuture<'_, _> = Box::pin(migrator.run_direct(None, &mut *tx, false));
+        run.await.map_err(SqlStoreError::Migrate)?;
         tx.commit()
             .await
             .map_err(|e| SqlStoreError::Migrate(e.into()))

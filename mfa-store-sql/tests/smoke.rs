@@ -53,7 +53,7 @@ fn pending(subject: &SubjectId, created: Timestamp) -> PendingTotp {
             .unwrap()
             .with_t0(7),
         created_at: created,
-        expires_at: created.add(Duration::from_secs(600)),
+        expires_at: created.plus(Duration::from_secs(600)),
     }
 }
 

@@ -15,21 +15,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The service URL in `var`, or `None` (with the reason printed) when it is
-/// unset; with `MFA_REQUIRE_SERVICES=1` a missing URL fails the test.
-pub(crate) fn service_url(var: &str) -> Option<String> {
-    match std::env::var(var) {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("MFA_REQUIRE_SERVICES").as_deref() != Ok("1"),
-                "{var} is not set, but MFA_REQUIRE_SERVICES=1 requires the service"
-            );
-            println!("skipped: set {var} to run this test against the service");
-            None
-        }
-    }
-}
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use mfa_core::testing::service_url;
 
 /// Prefix of every schema/database/file the tests create.
 const PREFIX: &str = "mfa_test_";
