@@ -113,6 +113,20 @@
 //! [`sqlx::Error`] as its source. Errors are classified by sqlx's error
 //! variants and the database's error codes, never by message text.
 //! Connecting and migrating return [`SqlStoreError`].
+//!
+//! ## Testing what a dump reveals
+//!
+//! With the `testing` feature every store has `dump_all_tables()`: every
+//! cell of every `mfa_` table, keyed `table.column` (blobs as stored, text
+//! as UTF-8, numbers in decimal, NULL as empty; an empty table appears
+//! under its bare name). It fails if the schema holds an `mfa_` table it
+//! does not know, so a table added later cannot be left out. A dump test
+//! drives the service (enroll and confirm an authenticator, generate
+//! recovery codes, send and use an e-mail code, remember a device), then
+//! checks that no cell contains the TOTP secret (raw bytes or base32), a
+//! recovery code (as shown or normalised), a sent code or a device token.
+//! Look for six-digit codes only in text and blob cells: times are decimal
+//! numbers too.
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
