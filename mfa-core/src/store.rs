@@ -85,6 +85,18 @@ pub struct TotpCredential {
     pub last_used_at: Option<Timestamp>,
 }
 
+/// Everything verifying an authenticator-app code reads, fetched together
+/// by [`Store::totp_context`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TotpContext {
+    /// The stored policy, if an administrator ever saved one.
+    pub policy: Option<Policy>,
+    /// The subject's TOTP failure count and lock.
+    pub throttle: ThrottleState,
+    /// The subject's active authenticators, oldest first.
+    pub credentials: Vec<TotpCredential>,
+}
+
 /// How to replace recovery codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplaceCodes {
@@ -256,6 +268,56 @@ pub trait Store: Send + Sync + 'static {
         drift: i16,
         now: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
+
+    /// What verifying an authenticator code for `subject` reads: the
+    /// stored policy, the TOTP throttle state and the active
+    /// authenticators (as [`load_policy`](Self::load_policy),
+    /// [`throttle_state`](Self::throttle_state) with
+    /// [`FactorKind::Totp`] and [`list_totp`](Self::list_totp) would
+    /// return them). This is the sign-in hot path: implementations should
+    /// read it in one round trip. The default makes the three calls.
+    fn totp_context(
+        &self,
+        subject: &SubjectId,
+    ) -> impl Future<Output = Result<TotpContext>> + Send {
+        async move {
+            Ok(TotpContext {
+                policy: self.load_policy().await?,
+                throttle: self.throttle_state(subject, FactorKind::Totp).await?,
+                credentials: self.list_totp(subject).await?,
+            })
+        }
+    }
+
+    /// A successful sign-in with an authenticator code: the
+    /// **compare-and-set** of [`consume_totp_step`](Self::consume_totp_step)
+    /// and, only if it succeeds, clearing the subject's TOTP failure count
+    /// and appending `audit`. Returns whether the step was consumed; of
+    /// concurrent calls with the same step exactly one returns `true` and
+    /// exactly one `audit` is appended. This is the sign-in hot path:
+    /// implementations should do it in one round trip, atomically. The
+    /// default makes the calls in sequence.
+    fn accept_totp_step(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        step: u64,
+        drift: i16,
+        now: Timestamp,
+        audit: NewAuditEvent,
+    ) -> impl Future<Output = Result<bool>> + Send {
+        async move {
+            if !self
+                .consume_totp_step(subject, id, step, drift, now)
+                .await?
+            {
+                return Ok(false);
+            }
+            self.reset_failures(subject, FactorKind::Totp).await?;
+            self.append_audit(audit).await?;
+            Ok(true)
+        }
+    }
 
     /// Deletes authenticator `id` of `subject`; `true` if it existed.
     fn remove_totp(

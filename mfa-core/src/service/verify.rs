@@ -3,7 +3,7 @@
 use zeroize::Zeroizing;
 
 use super::Mfa;
-use crate::audit::AuditAction;
+use crate::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::clock::{Clock, Timestamp};
 use crate::error::{Error, PolicyProblem, PreconditionProblem, Result};
 use crate::notify::{CodeMessage, NoticeKind, Notifier};
@@ -175,12 +175,6 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         Ok(Some(until))
     }
 
-    async fn succeed(&self, subject: &SubjectId, kind: FactorKind) -> Result<()> {
-        self.store.reset_failures(subject, kind).await?;
-        self.audit_self(subject, AuditAction::VerifySucceeded, Some(kind), None)
-            .await
-    }
-
     fn check_method(rule: &RolePolicy, kind: FactorKind) -> Result<()> {
         let allowed = match kind {
             FactorKind::Totp => rule.methods.app,
@@ -211,51 +205,84 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     /// [`Error::Precondition`] if the subject has no such factor; store
     /// and sealing errors.
     pub async fn verify(&self, subject: &Subject, attempt: Attempt<'_>) -> Result<Verification> {
+        if let Attempt::Totp(input) = attempt {
+            return self.verify_totp(subject, input).await;
+        }
         let kind = attempt.kind();
         let rule = self.enabled_rule(subject).await?;
         Self::check_method(&rule, kind)?;
         let now = self.clock.now();
-        if let Some(until) = self.locked(&subject.id, kind, now).await? {
-            self.audit_self(
-                &subject.id,
-                AuditAction::VerifyWhileLocked,
-                Some(kind),
-                None,
-            )
-            .await?;
-            return Ok(Verification::Locked { until });
+        let throttle = self.store.throttle_state(&subject.id, kind).await?;
+        if let Some(until) = throttle.locked_at(now) {
+            return self.locked_out(subject, kind, until).await;
         }
         let accepted = match attempt {
-            Attempt::Totp(input) => self.check_totp(subject, input, now).await?,
             Attempt::Recovery(input) => self.check_recovery(subject, input, now).await?,
             Attempt::Sent(channel, input) => self.check_sent(subject, channel, input, now).await?,
+            Attempt::Totp(_) => None,
         };
         match accepted {
             Some(verification) => {
-                self.succeed(&subject.id, kind).await?;
+                if throttle.failures > 0 {
+                    self.store.reset_failures(&subject.id, kind).await?;
+                }
+                self.audit_self(&subject.id, AuditAction::VerifySucceeded, Some(kind), None)
+                    .await?;
                 Ok(verification)
             }
-            None => Ok(match self.fail(subject, kind).await? {
-                Some(until) => Verification::Locked { until },
-                None => Verification::Rejected,
-            }),
+            None => self.rejected(subject, kind).await,
         }
     }
 
-    async fn check_totp(
+    async fn locked_out(
         &self,
         subject: &Subject,
-        input: &str,
-        now: Timestamp,
-    ) -> Result<Option<Verification>> {
-        let credentials = self.store.list_totp(&subject.id).await?;
+        kind: FactorKind,
+        until: Timestamp,
+    ) -> Result<Verification> {
+        self.audit_self(
+            &subject.id,
+            AuditAction::VerifyWhileLocked,
+            Some(kind),
+            None,
+        )
+        .await?;
+        Ok(Verification::Locked { until })
+    }
+
+    async fn rejected(&self, subject: &Subject, kind: FactorKind) -> Result<Verification> {
+        Ok(match self.fail(subject, kind).await? {
+            Some(until) => Verification::Locked { until },
+            None => Verification::Rejected,
+        })
+    }
+
+    /// The sign-in hot path: one read of everything needed
+    /// ([`Store::totp_context`]) and, for a right code, one atomic write
+    /// ([`Store::accept_totp_step`]).
+    async fn verify_totp(&self, subject: &Subject, input: &str) -> Result<Verification> {
+        let kind = FactorKind::Totp;
+        let context = self.store.totp_context(&subject.id).await?;
+        let policy = context
+            .policy
+            .unwrap_or_else(|| self.config.default_policy.clone());
+        let rule = policy.effective(&subject.roles);
+        if rule.requirement == crate::policy::Requirement::Disabled {
+            return Err(Error::PolicyForbids(PolicyProblem::MfaDisabled));
+        }
+        Self::check_method(&rule, kind)?;
+        let now = self.clock.now();
+        if let Some(until) = context.throttle.locked_at(now) {
+            return self.locked_out(subject, kind, until).await;
+        }
+        let credentials = &context.credentials;
         let first = credentials
             .first()
             .ok_or(Error::Precondition(PreconditionProblem::NotEnrolled))?;
         let code = Code::parse(input, first.config.digits())?;
         // Every authenticator is checked, whatever matches.
         let mut found = None;
-        for credential in &credentials {
+        for credential in credentials {
             let secret =
                 self.config
                     .sealer
@@ -277,20 +304,32 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             }
         }
         let Some((id, step, offset)) = found else {
-            return Ok(None);
+            return self.rejected(subject, kind).await;
         };
-        // The store's compare-and-set makes the step single use.
-        let consumed = self
+        // The store's compare-and-set makes the step single use; the failure
+        // count is cleared and the success audited in the same write.
+        let audit = NewAuditEvent {
+            at: now,
+            subject: Some(subject.id.clone()),
+            actor: Actor::Subject(subject.id.clone()),
+            action: AuditAction::VerifySucceeded,
+            factor: Some(kind),
+            detail: None,
+        };
+        if !self
             .store
-            .consume_totp_step(&subject.id, &id, step, offset, now)
-            .await?;
-        Ok(consumed.then_some(Verification::Accepted {
-            factor: FactorKind::Totp,
+            .accept_totp_step(&subject.id, &id, step, offset, now, audit)
+            .await?
+        {
+            return self.rejected(subject, kind).await;
+        }
+        Ok(Verification::Accepted {
+            factor: kind,
             step: Some(step),
             credential: Some(id),
             recovery_codes_left: None,
             recovery_codes_low: false,
-        }))
+        })
     }
 
     async fn check_recovery(

@@ -238,6 +238,8 @@ macro_rules! store_conformance_suite {
                 activate_totp_copies_fields_and_consumes_pending,
                 activate_totp_only_for_its_subject,
                 consume_totp_step_compare_and_set,
+                totp_context_reads_policy_throttle_and_authenticators,
+                accept_totp_step_consumes_resets_and_audits,
                 list_totp_oldest_first_and_remove,
                 recovery_codes_replace_always_and_if_none,
                 recovery_codes_consume_once_per_subject,
@@ -262,6 +264,7 @@ macro_rules! store_conformance_suite {
             // Concurrency cases taking `Arc<S>`.
             [
                 concurrent_totp_step_single_winner,
+                concurrent_accept_totp_step_single_winner,
                 concurrent_recovery_code_single_winner,
                 concurrent_sent_code_single_winner,
                 concurrent_record_failure_exact_count,

@@ -192,7 +192,181 @@ where
     Ok(results)
 }
 
+fn success_event(subject: &SubjectId, now: Timestamp) -> NewAuditEvent {
+    NewAuditEvent {
+        at: now,
+        subject: Some(subject.clone()),
+        actor: Actor::Subject(subject.clone()),
+        action: AuditAction::VerifySucceeded,
+        factor: Some(FactorKind::Totp),
+        detail: None,
+    }
+}
+
 // ----- authenticator apps -----------------------------------------------
+
+/// `totp_context` returns what `load_policy`, `throttle_state(Totp)` and
+/// `list_totp` return, for this subject only.
+pub async fn totp_context_reads_policy_throttle_and_authenticators<S: Store>(
+    store: &S,
+) -> Result<()> {
+    let alice = fresh_subject()?;
+    let bob = fresh_subject()?;
+    let empty = store.totp_context(&alice).await?;
+    assert!(empty.credentials.is_empty());
+    assert_eq!(empty.throttle, ThrottleState::default());
+    assert_eq!(empty.policy, store.load_policy().await?);
+
+    active(store, &alice, "phone", 3, at(0)).await?;
+    active(store, &alice, "tablet", 4, at(1)).await?;
+    active(store, &bob, "bob's phone", 5, at(2)).await?;
+    let rule = ThrottleRule::default();
+    for _ in 0..2 {
+        store
+            .record_failure(&alice, FactorKind::Totp, rule, at(5))
+            .await?;
+    }
+    store
+        .record_failure(&alice, FactorKind::Recovery, rule, at(5))
+        .await?;
+    store
+        .record_failure(&bob, FactorKind::Totp, rule, at(5))
+        .await?;
+
+    let context = store.totp_context(&alice).await?;
+    assert_eq!(context.credentials, store.list_totp(&alice).await?);
+    assert_eq!(
+        context
+            .credentials
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        vec!["phone", "tablet"],
+        "oldest first, this subject only"
+    );
+    assert_eq!(
+        context.throttle,
+        store.throttle_state(&alice, FactorKind::Totp).await?
+    );
+    assert_eq!(context.throttle.failures, 2);
+    assert_eq!(context.policy, store.load_policy().await?);
+    Ok(())
+}
+
+/// `accept_totp_step`: compare-and-set like `consume_totp_step`; only when
+/// it succeeds are the TOTP failures cleared and the event appended.
+pub async fn accept_totp_step_consumes_resets_and_audits<S: Store>(store: &S) -> Result<()> {
+    let alice = fresh_subject()?;
+    let bob = fresh_subject()?;
+    let cred = active(store, &alice, "phone", 10, at(0)).await?;
+    let rule = ThrottleRule::default();
+    for _ in 0..3 {
+        store
+            .record_failure(&alice, FactorKind::Totp, rule, at(5))
+            .await?;
+    }
+    for _ in 0..2 {
+        store
+            .record_failure(&alice, FactorKind::Recovery, rule, at(5))
+            .await?;
+    }
+    let audited = || async {
+        Ok::<_, Error>(
+            store
+                .list_audit(&AuditQuery::latest(100).for_subject(alice.clone()))
+                .await?,
+        )
+    };
+
+    assert!(
+        !store
+            .accept_totp_step(
+                &alice,
+                &cred.id,
+                10,
+                0,
+                at(30),
+                success_event(&alice, at(30))
+            )
+            .await?,
+        "the step accepted at activation is refused"
+    );
+    assert_eq!(
+        store
+            .throttle_state(&alice, FactorKind::Totp)
+            .await?
+            .failures,
+        3
+    );
+    assert!(
+        audited().await?.is_empty(),
+        "nothing is audited for a refused step"
+    );
+    assert!(
+        !store
+            .accept_totp_step(&bob, &cred.id, 11, 0, at(30), success_event(&bob, at(30)))
+            .await?,
+        "another subject cannot use the authenticator"
+    );
+
+    assert!(
+        store
+            .accept_totp_step(
+                &alice,
+                &cred.id,
+                11,
+                -1,
+                at(31),
+                success_event(&alice, at(31))
+            )
+            .await?
+    );
+    let list = store.list_totp(&alice).await?;
+    assert_eq!(
+        list.first(),
+        Some(&TotpCredential {
+            last_step: Some(11),
+            drift: -1,
+            last_used_at: Some(at(31)),
+            ..cred.clone()
+        })
+    );
+    assert_eq!(
+        store.throttle_state(&alice, FactorKind::Totp).await?,
+        ThrottleState::default(),
+        "TOTP failures are cleared"
+    );
+    assert_eq!(
+        store
+            .throttle_state(&alice, FactorKind::Recovery)
+            .await?
+            .failures,
+        2,
+        "other factors' failures are kept"
+    );
+    let events = audited().await?;
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        events.first().map(|e| &e.event),
+        Some(&success_event(&alice, at(31)))
+    );
+
+    assert!(
+        !store
+            .accept_totp_step(
+                &alice,
+                &cred.id,
+                11,
+                0,
+                at(32),
+                success_event(&alice, at(32))
+            )
+            .await?,
+        "the same step is refused"
+    );
+    assert_eq!(audited().await?.len(), 1);
+    Ok(())
+}
 
 /// `put_pending_totp` replaces the subject's previous pending enrollment
 /// (which then neither reads back nor activates), leaves other subjects'
@@ -1769,6 +1943,35 @@ async fn concurrent_totp_step_single_winner_round<S: Store>(store: &Arc<S>) -> R
         winner,
         "the winner's drift is stored"
     );
+    Ok(())
+}
+
+/// Racing `accept_totp_step` with the same step: exactly one wins, and
+/// exactly one audit event is appended.
+pub async fn concurrent_accept_totp_step_single_winner<S: Store>(store: Arc<S>) -> Result<()> {
+    for _ in 0..ROUNDS {
+        let alice = fresh_subject()?;
+        let cred = active(&*store, &alice, "phone", 10, at(0)).await?;
+        let wins = race(&store, |store, _| {
+            let (alice, id) = (alice.clone(), cred.id.clone());
+            async move {
+                let audit = success_event(&alice, at(30));
+                store
+                    .accept_totp_step(&alice, &id, 11, 0, at(30), audit)
+                    .await
+            }
+        })
+        .await?;
+        assert_eq!(
+            wins.iter().filter(|w| **w).count(),
+            1,
+            "exactly one of {TASKS} concurrent sign-ins with one step succeeds"
+        );
+        let events = store
+            .list_audit(&AuditQuery::latest(100).for_subject(alice.clone()))
+            .await?;
+        assert_eq!(events.len(), 1, "exactly one success is audited");
+    }
     Ok(())
 }
 
