@@ -146,6 +146,14 @@ impl SqlStore {
         dispatch!(self, s => s.engine_of())
     }
 
+    /// Statements sent to the database so far (see
+    /// [`PostgresStore::statements_sent`](crate::PostgresStore::statements_sent)
+    /// and its kin).
+    #[must_use]
+    pub fn statements_sent(&self) -> u64 {
+        dispatch!(self, s => s.statements_sent())
+    }
+
     /// Creates or upgrades the MFA tables (see the engine's `migrate`).
     ///
     /// # Errors
@@ -216,7 +224,8 @@ mod store_impl {
     use mfa_core::seal::Sealed;
     use mfa_core::store::{
         Activation, ChannelFactor, IssueOutcome, PendingTotp, RememberedDevice, ReplaceCodes,
-        ResetSummary, SealedEntry, SendLimits, SentCode, SentCodeAttempt, TotpCredential,
+        ResetSummary, SealedEntry, SendLimits, SentCode, SentCodeAttempt, TotpContext,
+        TotpCredential,
     };
     use mfa_core::throttle::{ThrottleRule, ThrottleState};
     use mfa_core::{Channel, CredentialId, FactorKind, Result, Store, SubjectId, Timestamp};
@@ -260,6 +269,22 @@ mod store_impl {
             now: Timestamp,
         ) -> Result<bool> {
             dispatch!(self, s => s.consume_totp_step(subject, id, step, drift, now).await)
+        }
+
+        async fn totp_context(&self, subject: &SubjectId) -> Result<TotpContext> {
+            dispatch!(self, s => s.totp_context(subject).await)
+        }
+
+        async fn accept_totp_step(
+            &self,
+            subject: &SubjectId,
+            id: &CredentialId,
+            step: u64,
+            drift: i16,
+            now: Timestamp,
+            audit: NewAuditEvent,
+        ) -> Result<bool> {
+            dispatch!(self, s => s.accept_totp_step(subject, id, step, drift, now, audit).await)
         }
 
         async fn remove_totp(&self, subject: &SubjectId, id: &CredentialId) -> Result<bool> {

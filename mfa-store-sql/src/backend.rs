@@ -28,6 +28,29 @@ impl Dialect {
     }
 }
 
+/// Statements a store (and its clones) has sent to the database.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Counter(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Counter {
+    /// Counts one statement.
+    pub(crate) fn bump(&self) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Statements so far.
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+/// A transaction that counts its statements (`BEGIN` and `COMMIT` /
+/// `ROLLBACK` included) on its store's [`Counter`].
+pub(crate) struct CountedTx<DB: sqlx::Database> {
+    pub(crate) tx: sqlx::Transaction<'static, DB>,
+    pub(crate) counter: Counter,
+}
+
 /// One bound argument.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Arg<'a> {
@@ -244,6 +267,15 @@ macro_rules! impl_backend {
         }
 
         impl $store {
+            /// How many statements this store and its clones have sent to
+            /// the database so far, `BEGIN` and `COMMIT` included. With
+            /// prepared statements cached (sqlx's default) each is one
+            /// round trip; the benchmarks divide it by the operations run.
+            #[must_use]
+            pub fn statements_sent(&self) -> u64 {
+                self.statements.get()
+            }
+
             /// Every cell of every MFA table, for tests that check what a
             /// database dump reveals: one entry per `table.column` with
             /// that column's value in each row (blobs as stored, text as
@@ -298,7 +330,7 @@ macro_rules! impl_backend {
 
         impl $crate::backend::Backend for $store {
             type Row = $row;
-            type Tx = sqlx::Transaction<'static, $db>;
+            type Tx = $crate::backend::CountedTx<$db>;
             const DIALECT: $crate::backend::Dialect = $dialect;
             const SQL: &'static $crate::sql::Sql = $sql;
 
@@ -308,6 +340,7 @@ macro_rules! impl_backend {
                 args: &'a [$crate::backend::Arg<'a>],
             ) -> $crate::backend::BoxFuture<'a, Result<u64, sqlx::Error>> {
                 let query = Self::query(stmt, args);
+                self.statements.bump();
                 Box::pin(async move { Ok(query.execute(&self.pool).await?.rows_affected()) })
             }
 
@@ -316,6 +349,7 @@ macro_rules! impl_backend {
                 stmt: $crate::sql::Stmt,
                 args: &'a [$crate::backend::Arg<'a>],
             ) -> $crate::backend::BoxFuture<'a, Result<Option<$row>, sqlx::Error>> {
+                self.statements.bump();
                 Box::pin(Self::query(stmt, args).fetch_optional(&self.pool))
             }
 
@@ -324,11 +358,17 @@ macro_rules! impl_backend {
                 stmt: $crate::sql::Stmt,
                 args: &'a [$crate::backend::Arg<'a>],
             ) -> $crate::backend::BoxFuture<'a, Result<Vec<$row>, sqlx::Error>> {
+                self.statements.bump();
                 Box::pin(Self::query(stmt, args).fetch_all(&self.pool))
             }
 
             fn begin(&self) -> $crate::backend::BoxFuture<'_, Result<Self::Tx, sqlx::Error>> {
-                Box::pin(self.pool.begin_with($begin))
+                self.statements.bump();
+                let counter = self.statements.clone();
+                Box::pin(async move {
+                    let tx = self.pool.begin_with($begin).await?;
+                    Ok($crate::backend::CountedTx { tx, counter })
+                })
             }
 
             fn tx_execute<'a>(
@@ -337,7 +377,8 @@ macro_rules! impl_backend {
                 args: &'a [$crate::backend::Arg<'a>],
             ) -> $crate::backend::BoxFuture<'a, Result<u64, sqlx::Error>> {
                 let query = Self::query(stmt, args);
-                Box::pin(async move { Ok(query.execute(&mut **tx).await?.rows_affected()) })
+                tx.counter.bump();
+                Box::pin(async move { Ok(query.execute(&mut *tx.tx).await?.rows_affected()) })
             }
 
             fn tx_fetch_optional<'a>(
@@ -345,19 +386,22 @@ macro_rules! impl_backend {
                 stmt: $crate::sql::Stmt,
                 args: &'a [$crate::backend::Arg<'a>],
             ) -> $crate::backend::BoxFuture<'a, Result<Option<$row>, sqlx::Error>> {
-                Box::pin(Self::query(stmt, args).fetch_optional(&mut **tx))
+                tx.counter.bump();
+                Box::pin(Self::query(stmt, args).fetch_optional(&mut *tx.tx))
             }
 
             fn commit(
                 tx: Self::Tx,
             ) -> $crate::backend::BoxFuture<'static, Result<(), sqlx::Error>> {
-                Box::pin(tx.commit())
+                tx.counter.bump();
+                Box::pin(tx.tx.commit())
             }
 
             fn rollback(
                 tx: Self::Tx,
             ) -> $crate::backend::BoxFuture<'static, Result<(), sqlx::Error>> {
-                Box::pin(tx.rollback())
+                tx.counter.bump();
+                Box::pin(tx.tx.rollback())
             }
 
             fn classify_database(error: &dyn sqlx::error::DatabaseError) -> $crate::error::Class {

@@ -25,6 +25,7 @@ use crate::sql::{MIGRATIONS_TABLE, MYSQL};
 #[derive(Debug, Clone)]
 pub struct MySqlStore {
     pool: MySqlPool,
+    statements: crate::backend::Counter,
 }
 
 impl MySqlStore {
@@ -48,7 +49,10 @@ impl MySqlStore {
     /// A store on a pool you built.
     #[must_use]
     pub fn from_pool(pool: MySqlPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            statements: crate::backend::Counter::default(),
+        }
     }
 
     /// The pool, e.g. to close it.

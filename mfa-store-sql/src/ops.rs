@@ -14,12 +14,12 @@ use mfa_core::policy::{GraceRecord, Policy};
 use mfa_core::seal::Sealed;
 use mfa_core::store::{
     Activation, ChannelFactor, IssueOutcome, PendingTotp, RememberedDevice, ReplaceCodes,
-    ResetSummary, SealedEntry, SendLimits, SentCode, SentCodeAttempt, TotpCredential,
+    ResetSummary, SealedEntry, SendLimits, SentCode, SentCodeAttempt, TotpContext, TotpCredential,
 };
 use mfa_core::throttle::{ThrottleRule, ThrottleState};
 use mfa_core::{Channel, CredentialId, FactorKind, SubjectId, Timestamp};
 
-use crate::backend::{Arg, Backend, DbRow};
+use crate::backend::{Arg, Backend, DbRow, Dialect};
 use crate::error::{Class, SqlStoreError, corrupt, is_unique_violation};
 
 /// Why an operation failed, before it is reported as an
@@ -176,26 +176,32 @@ fn pending_from<Row: DbRow>(row: &Row) -> R<PendingTotp> {
 /// Columns: id, subject, name, sealed_secret, algorithm, digits, period,
 /// t0, last_step, drift, created_at, last_used_at.
 fn totp_from<Row: DbRow>(row: &Row) -> R<TotpCredential> {
+    totp_from_at(row, 0)
+}
+
+/// As [`totp_from`], with the authenticator's columns starting at `at`.
+fn totp_from_at<Row: DbRow>(row: &Row, at: usize) -> R<TotpCredential> {
     const T: &str = "mfa_totp";
+    let c = |i: usize| at + i;
     Ok(TotpCredential {
-        id: credential_id(column(row.id(0), T)?, "mfa_totp.id")?,
-        subject: subject_id(column(row.id(1), T)?, "mfa_totp.subject")?,
-        name: column(row.text(2), T)?,
-        sealed_secret: sealed(column(row.bytes(3), T)?, "mfa_totp.sealed_secret")?,
+        id: credential_id(column(row.id(c(0)), T)?, "mfa_totp.id")?,
+        subject: subject_id(column(row.id(c(1)), T)?, "mfa_totp.subject")?,
+        name: column(row.text(c(2)), T)?,
+        sealed_secret: sealed(column(row.bytes(c(3)), T)?, "mfa_totp.sealed_secret")?,
         config: config(
-            &column(row.text(4), T)?,
-            column(row.int(5), T)?,
-            column(row.int(6), T)?,
-            column(row.int(7), T)?,
+            &column(row.text(c(4)), T)?,
+            column(row.int(c(5)), T)?,
+            column(row.int(c(6)), T)?,
+            column(row.int(c(7)), T)?,
             T,
         )?,
-        last_step: column(row.opt_int(8), T)?
+        last_step: column(row.opt_int(c(8)), T)?
             .map(|s| u64::try_from(s).map_err(|e| corrupt("mfa_totp.last_step", Some(Box::new(e)))))
             .transpose()?,
-        drift: i16::try_from(column(row.int(9), T)?)
+        drift: i16::try_from(column(row.int(c(9)), T)?)
             .map_err(|e| corrupt("mfa_totp.drift", Some(Box::new(e))))?,
-        created_at: to_ts(column(row.int(10), T)?, "mfa_totp.created_at")?,
-        last_used_at: column(row.opt_int(11), T)?
+        created_at: to_ts(column(row.int(c(10)), T)?, "mfa_totp.created_at")?,
+        last_used_at: column(row.opt_int(c(11)), T)?
             .map(|t| to_ts(t, "mfa_totp.last_used_at"))
             .transpose()?,
     })
@@ -411,6 +417,94 @@ pub(crate) async fn consume_totp_step<B: Backend>(
         Arg::Int(ts(now, "last_used_at")?),
     ];
     Ok(b.execute(B::SQL.consume_step, &args).await? > 0)
+}
+
+/// One `SELECT`: an anchor row left-joined with the policy row, the
+/// subject's TOTP throttle row and their authenticators (one result row
+/// per authenticator, or a single row of NULLs for the authenticator
+/// columns when there is none).
+pub(crate) async fn totp_context<B: Backend>(b: &B, subject: &SubjectId) -> R<TotpContext> {
+    const T: &str = "totp context";
+    let rows = b
+        .fetch_all(B::SQL.totp_context, &[Arg::Id(subject.as_str())])
+        .await?;
+    let Some(first) = rows.first() else {
+        return Err(corrupt("totp context (no anchor row)", None).into());
+    };
+    let policy = column(first.opt_text(0), T)?
+        .map(|json| {
+            serde_json::from_str(&json)
+                .map_err(|e| Fail::from(corrupt("mfa_policy.policy", Some(Box::new(e)))))
+        })
+        .transpose()?;
+    let throttle = match column(first.opt_int(1), T)? {
+        None => ThrottleState::default(),
+        Some(failures) => ThrottleState {
+            failures: to_u32(failures, "mfa_throttle.failures")?,
+            locked_until: column(first.opt_int(2), T)?
+                .map(|t| to_ts(t, "mfa_throttle.locked_until"))
+                .transpose()?,
+        },
+    };
+    let mut credentials = Vec::with_capacity(rows.len());
+    for row in &rows {
+        if column(row.opt_id(3), T)?.is_some() {
+            credentials.push(totp_from_at(row, 3)?);
+        }
+    }
+    Ok(TotpContext {
+        policy,
+        throttle,
+        credentials,
+    })
+}
+
+/// PostgreSQL: one statement whose data-modifying CTEs do the
+/// compare-and-set, clear the TOTP failures and append the event, the
+/// last two only if the first changed a row. SQLite and MySQL: one
+/// transaction of the same three statements (the conditional `UPDATE`
+/// first; nothing else if it changed no row).
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn accept_totp_step<B: Backend>(
+    b: &B,
+    subject: &SubjectId,
+    id: &CredentialId,
+    step: u64,
+    drift: i16,
+    now: Timestamp,
+    audit: &NewAuditEvent,
+) -> R<bool> {
+    let sql = B::SQL;
+    let consume = [
+        Arg::Id(subject.as_str()),
+        Arg::Id(id.as_str()),
+        Arg::Int(big(step, "TOTP step")?),
+        Arg::Int(drift.into()),
+        Arg::Int(ts(now, "last_used_at")?),
+    ];
+    let event = audit_args(audit)?;
+    if B::DIALECT == Dialect::Postgres {
+        let mut args = Vec::with_capacity(consume.len() + event.len());
+        args.extend_from_slice(&consume);
+        args.extend_from_slice(&event);
+        let Some(row) = b.fetch_optional(sql.accept_step, &args).await? else {
+            return Ok(false);
+        };
+        return Ok(column(row.int(0), "accepted step count")? > 0);
+    }
+    let mut tx = b.begin().await?;
+    if B::tx_execute(&mut tx, sql.consume_step, &consume).await? == 0 {
+        B::rollback(tx).await?;
+        return Ok(false);
+    }
+    let throttle = [
+        Arg::Id(subject.as_str()),
+        Arg::Text(FactorKind::Totp.as_str()),
+    ];
+    B::tx_execute(&mut tx, sql.reset_throttle, &throttle).await?;
+    B::tx_execute(&mut tx, sql.append_audit, &event).await?;
+    B::commit(tx).await?;
+    Ok(true)
 }
 
 /// One `DELETE`.
@@ -937,10 +1031,10 @@ pub(crate) async fn reset_subject<B: Backend>(b: &B, subject: &SubjectId) -> R<R
 
 // ----- audit --------------------------------------------------------------
 
-/// One `INSERT`; the id comes from the auto-increment column.
-pub(crate) async fn append_audit<B: Backend>(b: &B, event: &NewAuditEvent) -> R<()> {
+/// The seven arguments of `append_audit`, in column order.
+fn audit_args(event: &NewAuditEvent) -> R<[Arg<'_>; 7]> {
     let (actor_kind, actor_id) = actor_parts(&event.actor);
-    let args = [
+    Ok([
         Arg::Int(ts(event.at, "at")?),
         Arg::OptId(event.subject.as_ref().map(SubjectId::as_str)),
         Arg::Text(actor_kind),
@@ -948,8 +1042,12 @@ pub(crate) async fn append_audit<B: Backend>(b: &B, event: &NewAuditEvent) -> R<
         Arg::Text(event.action.as_str()),
         Arg::OptText(event.factor.map(FactorKind::as_str)),
         Arg::OptText(event.detail.as_deref()),
-    ];
-    b.execute(B::SQL.append_audit, &args).await?;
+    ])
+}
+
+/// One `INSERT`; the id comes from the auto-increment column.
+pub(crate) async fn append_audit<B: Backend>(b: &B, event: &NewAuditEvent) -> R<()> {
+    b.execute(B::SQL.append_audit, &audit_args(event)?).await?;
     Ok(())
 }
 
@@ -1125,6 +1223,28 @@ macro_rules! impl_store {
                 $crate::ops::retrying!(
                     $store,
                     $crate::ops::consume_totp_step(self, subject, id, step, drift, now)
+                )
+            }
+
+            async fn totp_context(
+                &self,
+                subject: &mfa_core::SubjectId,
+            ) -> mfa_core::Result<mfa_core::store::TotpContext> {
+                $crate::ops::retrying!($store, $crate::ops::totp_context(self, subject))
+            }
+
+            async fn accept_totp_step(
+                &self,
+                subject: &mfa_core::SubjectId,
+                id: &mfa_core::CredentialId,
+                step: u64,
+                drift: i16,
+                now: mfa_core::Timestamp,
+                audit: mfa_core::audit::NewAuditEvent,
+            ) -> mfa_core::Result<bool> {
+                $crate::ops::retrying!(
+                    $store,
+                    $crate::ops::accept_totp_step(self, subject, id, step, drift, now, &audit)
                 )
             }
 

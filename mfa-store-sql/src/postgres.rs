@@ -29,6 +29,7 @@ use crate::sql::{MIGRATIONS_TABLE, POSTGRES};
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    statements: crate::backend::Counter,
 }
 
 impl PostgresStore {
@@ -52,7 +53,10 @@ impl PostgresStore {
     /// A store on a pool you built.
     #[must_use]
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            statements: crate::backend::Counter::default(),
+        }
     }
 
     /// The pool, e.g. to close it.

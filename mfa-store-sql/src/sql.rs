@@ -52,6 +52,8 @@ pub(crate) struct Sql {
     pub(crate) insert_totp: Stmt,
     pub(crate) list_totp: Stmt,
     pub(crate) consume_step: Stmt,
+    pub(crate) totp_context: Stmt,
+    pub(crate) accept_step: Stmt,
     pub(crate) remove_totp: Stmt,
     // serialisation
     pub(crate) lock_subject: Stmt,
@@ -154,6 +156,21 @@ const NUMBERED: Sql = Sql {
         "UPDATE mfa_totp SET last_step = $3, drift = $4, last_used_at = $5 \
          WHERE subject = $1 AND id = $2 AND (last_step IS NULL OR last_step < $3)",
     ),
+    // The anchor row makes the policy and throttle columns arrive even for
+    // a subject with no authenticator (whose columns are then NULL).
+    totp_context: s(
+        1,
+        "SELECT p.policy, t.failures, t.locked_until, \
+         c.id, c.subject, c.name, c.sealed_secret, c.algorithm, c.digits, c.period, c.t0, \
+         c.last_step, c.drift, c.created_at, c.last_used_at \
+         FROM (SELECT 1 AS anchor) AS a \
+         LEFT JOIN mfa_policy p ON p.id = 1 \
+         LEFT JOIN mfa_throttle t ON t.subject = $1 AND t.factor = 'totp' \
+         LEFT JOIN mfa_totp c ON c.subject = $1 \
+         ORDER BY c.created_at, c.seq",
+    ),
+    // SQLite has no data-modifying CTEs: it runs a transaction instead.
+    accept_step: UNUSED,
     remove_totp: s(2, "DELETE FROM mfa_totp WHERE subject = $1 AND id = $2"),
     lock_subject: s(
         1,
@@ -334,6 +351,24 @@ pub(crate) const SQLITE: Sql = Sql {
 /// PostgreSQL.
 #[cfg(feature = "postgres")]
 pub(crate) const POSTGRES: Sql = Sql {
+    // One round trip: the compare-and-set, and only if it changed a row
+    // (the other parts read its RETURNING), clearing the TOTP failures and
+    // appending the audit event. All three commit together.
+    accept_step: s(
+        12,
+        "WITH consumed AS ( \
+             UPDATE mfa_totp SET last_step = $3, drift = $4, last_used_at = $5 \
+             WHERE subject = $1 AND id = $2 AND (last_step IS NULL OR last_step < $3) \
+             RETURNING subject \
+         ), cleared AS ( \
+             DELETE FROM mfa_throttle WHERE subject = $1 AND factor = 'totp' \
+             AND EXISTS (SELECT 1 FROM consumed) \
+         ), logged AS ( \
+             INSERT INTO mfa_audit (at, subject, actor_kind, actor_id, action, factor, detail) \
+             SELECT $6, $7, $8, $9, $10, $11, $12 FROM consumed \
+         ) \
+         SELECT COUNT(*) FROM consumed",
+    ),
     list_tables: s(
         0,
         "SELECT table_name::text FROM information_schema.tables \
@@ -382,6 +417,20 @@ pub(crate) const MYSQL: Sql = Sql {
         "UPDATE mfa_totp SET last_step = ?, drift = ?, last_used_at = ? \
          WHERE subject = ? AND id = ? AND (last_step IS NULL OR last_step < ?)",
     ),
+    totp_context: p(
+        1,
+        &[1, 1],
+        "SELECT p.policy, t.failures, t.locked_until, \
+         c.id, c.subject, c.name, c.sealed_secret, c.algorithm, c.digits, c.period, c.t0, \
+         c.last_step, c.drift, c.created_at, c.last_used_at \
+         FROM (SELECT 1 AS anchor) AS a \
+         LEFT JOIN mfa_policy p ON p.id = 1 \
+         LEFT JOIN mfa_throttle t ON t.subject = ? AND t.factor = 'totp' \
+         LEFT JOIN mfa_totp c ON c.subject = ? \
+         ORDER BY c.created_at, c.seq",
+    ),
+    // No data-modifying CTEs: a transaction instead.
+    accept_step: UNUSED,
     remove_totp: s(2, "DELETE FROM mfa_totp WHERE subject = ? AND id = ?"),
     lock_subject: s(
         1,
@@ -662,6 +711,11 @@ mod tests {
                 "get_failures",
                 "get_live_device",
             ];
+            // PostgreSQL-only statements (SQLite and MySQL take a
+            // transaction instead).
+            if field == "accept_step" {
+                continue;
+            }
             assert!(!mysql.sql.is_empty(), "mysql.{field} missing");
             if field != "list_tables" {
                 assert_eq!(
@@ -686,6 +740,8 @@ mod tests {
             insert_totp,
             list_totp,
             consume_step,
+            totp_context,
+            accept_step,
             remove_totp,
             lock_subject,
             count_recovery,

@@ -37,6 +37,7 @@ use crate::sql::{MIGRATIONS_TABLE, SQLITE};
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    statements: crate::backend::Counter,
 }
 
 impl SqliteStore {
@@ -89,7 +90,10 @@ impl SqliteStore {
     /// in-memory database, and WAL with a busy timeout for a file.
     #[must_use]
     pub fn from_pool(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            statements: crate::backend::Counter::default(),
+        }
     }
 
     /// The pool, e.g. to close it.
