@@ -139,13 +139,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         session: &SessionState,
     ) -> Result<()> {
         self.require_step_up(session)?;
-        let registered = self
-            .store
-            .list_channels(&subject.id)
-            .await?
-            .iter()
-            .any(|c| c.channel == channel);
-        if !registered {
+        if !self.has_channel(subject, channel).await? {
             return Err(Error::NotFound("channel"));
         }
         self.check_removal_allowed(subject, channel.factor())

@@ -407,14 +407,18 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         }))
     }
 
-    async fn require_channel(&self, subject: &Subject, channel: Channel) -> Result<()> {
-        let registered = self
+    /// Whether `channel` is registered as a factor of `subject`.
+    pub(super) async fn has_channel(&self, subject: &Subject, channel: Channel) -> Result<bool> {
+        Ok(self
             .store
             .list_channels(&subject.id)
             .await?
             .iter()
-            .any(|c| c.channel == channel);
-        if registered {
+            .any(|c| c.channel == channel))
+    }
+
+    async fn require_channel(&self, subject: &Subject, channel: Channel) -> Result<()> {
+        if self.has_channel(subject, channel).await? {
             Ok(())
         } else {
             Err(Error::Precondition(
