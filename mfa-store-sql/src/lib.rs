@@ -86,6 +86,8 @@
 //! | method | mechanism |
 //! |---|---|
 //! | `consume_totp_step` | one `UPDATE … SET last_step = step … WHERE … AND (last_step IS NULL OR last_step < step)`; accepted iff a row changed. A concurrent update of the row waits for the first and re-checks the condition |
+//! | `totp_context` | one `SELECT` of an anchor row `LEFT JOIN`ed with the policy row, the subject's TOTP throttle row and their authenticators: the sign-in's only read |
+//! | `accept_totp_step` | PostgreSQL: one statement whose data-modifying CTEs run the `consume_totp_step` update and, only if it changed a row, delete the TOTP throttle row and insert the audit event — one round trip, one commit. SQLite and MySQL (no data-modifying CTEs): a transaction of the same three statements |
 //! | `activate_totp` | transaction: `DELETE` the unexpired pending row `RETURNING` it (MySQL: `SELECT … FOR UPDATE`, then `DELETE`), `INSERT` the authenticator. The first delete locks the row; the others then find nothing |
 //! | `put_pending_totp` | one `INSERT … ON CONFLICT (subject) DO UPDATE` (MySQL: transaction locking the subject row, `DELETE` + `INSERT`) |
 //! | `consume_recovery_code` | one `DELETE` of (subject, hash); used iff a row was deleted |
