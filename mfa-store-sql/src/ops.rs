@@ -409,14 +409,25 @@ pub(crate) async fn consume_totp_step<B: Backend>(
     drift: i16,
     now: Timestamp,
 ) -> R<bool> {
-    let args = [
+    let args = consume_args(subject, id, step, drift, now)?;
+    Ok(b.execute(B::SQL.consume_step, &args).await? > 0)
+}
+
+/// The five arguments of `consume_step`, in order.
+fn consume_args<'a>(
+    subject: &'a SubjectId,
+    id: &'a CredentialId,
+    step: u64,
+    drift: i16,
+    now: Timestamp,
+) -> R<[Arg<'a>; 5]> {
+    Ok([
         Arg::Id(subject.as_str()),
         Arg::Id(id.as_str()),
         Arg::Int(big(step, "TOTP step")?),
         Arg::Int(drift.into()),
         Arg::Int(ts(now, "last_used_at")?),
-    ];
-    Ok(b.execute(B::SQL.consume_step, &args).await? > 0)
+    ])
 }
 
 /// One `SELECT`: an anchor row left-joined with the policy row, the
@@ -475,13 +486,7 @@ pub(crate) async fn accept_totp_step<B: Backend>(
     audit: &NewAuditEvent,
 ) -> R<bool> {
     let sql = B::SQL;
-    let consume = [
-        Arg::Id(subject.as_str()),
-        Arg::Id(id.as_str()),
-        Arg::Int(big(step, "TOTP step")?),
-        Arg::Int(drift.into()),
-        Arg::Int(ts(now, "last_used_at")?),
-    ];
+    let consume = consume_args(subject, id, step, drift, now)?;
     let event = audit_args(audit)?;
     if B::DIALECT == Dialect::Postgres {
         let mut args = Vec::with_capacity(consume.len() + event.len());
