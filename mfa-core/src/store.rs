@@ -201,6 +201,18 @@ pub struct ResetSummary {
     pub devices: u64,
 }
 
+impl core::fmt::Display for ResetSummary {
+    /// "2 authenticators, 1 channels, 10 recovery codes, 1 devices": the
+    /// audit detail of a reset or of turning MFA off.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "{} authenticators, {} channels, {} recovery codes, {} devices",
+            self.authenticators, self.channels, self.recovery_codes, self.devices
+        )
+    }
+}
+
 /// A sealed secret, for key rotation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedEntry {

@@ -83,10 +83,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             Actor::Admin(admin.clone()),
             AuditAction::MfaReset,
             None,
-            Some(format!(
-                "{} authenticators, {} channels, {} recovery codes, {} devices",
-                removed.authenticators, removed.channels, removed.recovery_codes, removed.devices
-            )),
+            Some(removed.to_string()),
         )
         .await?;
         self.notice(subject, NoticeKind::MfaResetByAdmin).await?;

@@ -335,10 +335,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             &subject.id,
             AuditAction::MfaDisabled,
             None,
-            Some(format!(
-                "{} authenticators, {} channels, {} recovery codes, {} devices",
-                removed.authenticators, removed.channels, removed.recovery_codes, removed.devices
-            )),
+            Some(removed.to_string()),
         )
         .await?;
         self.notice(subject, NoticeKind::MfaDisabled).await

@@ -139,6 +139,14 @@ impl MfaConfig {
     }
 }
 
+/// `rule`, unless it disables MFA.
+fn require_enabled(rule: RolePolicy) -> Result<RolePolicy> {
+    if rule.requirement == Requirement::Disabled {
+        return Err(Error::PolicyForbids(PolicyProblem::MfaDisabled));
+    }
+    Ok(rule)
+}
+
 /// What a subject has set up, and what the policy says now.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
@@ -348,11 +356,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
 
     /// The subject's rule, refusing if MFA is disabled for them.
     async fn enabled_rule(&self, subject: &Subject) -> Result<RolePolicy> {
-        let rule = self.policy().await?.effective(&subject.roles);
-        if rule.requirement == Requirement::Disabled {
-            return Err(Error::PolicyForbids(PolicyProblem::MfaDisabled));
-        }
-        Ok(rule)
+        require_enabled(self.policy().await?.effective(&subject.roles))
     }
 
     async fn audit(

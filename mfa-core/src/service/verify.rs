@@ -266,10 +266,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         let policy = context
             .policy
             .unwrap_or_else(|| self.config.default_policy.clone());
-        let rule = policy.effective(&subject.roles);
-        if rule.requirement == crate::policy::Requirement::Disabled {
-            return Err(Error::PolicyForbids(PolicyProblem::MfaDisabled));
-        }
+        let rule = super::require_enabled(policy.effective(&subject.roles))?;
         Self::check_method(&rule, kind)?;
         let now = self.clock.now();
         if let Some(until) = context.throttle.locked_at(now) {
