@@ -66,11 +66,15 @@ pub enum AuditAction {
     SecretsResealed,
     /// A security notice could not be delivered.
     NoticeFailed,
+    /// A factor kind was blocked after too many consecutive failures.
+    FactorBlocked,
+    /// A sealed secret could not be opened with any configured key.
+    SecretUnreadable,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 21] = [
         Self::EnrollmentStarted,
         Self::AuthenticatorAdded,
         Self::AuthenticatorRemoved,
@@ -90,6 +94,8 @@ impl AuditAction {
         Self::PolicyUpdated,
         Self::SecretsResealed,
         Self::NoticeFailed,
+        Self::FactorBlocked,
+        Self::SecretUnreadable,
     ];
 
     /// A stable snake_case name, for storage.
@@ -115,6 +121,8 @@ impl AuditAction {
             Self::PolicyUpdated => "policy_updated",
             Self::SecretsResealed => "secrets_resealed",
             Self::NoticeFailed => "notice_failed",
+            Self::FactorBlocked => "factor_blocked",
+            Self::SecretUnreadable => "secret_unreadable",
         }
     }
 

@@ -355,6 +355,9 @@ pub enum PreconditionProblem {
     NotEnrolled,
     /// The subject already has the maximum number of authenticators.
     TooManyAuthenticators,
+    /// The channel was verified for another address than the subject's
+    /// current one: it is not a usable factor until registered again.
+    ChannelAddressChanged(crate::subject::Channel),
 }
 
 impl fmt::Display for PreconditionProblem {
@@ -375,6 +378,10 @@ impl fmt::Display for PreconditionProblem {
             Self::TooManyAuthenticators => {
                 f.write_str("you have the maximum number of authenticator apps; remove one first")
             }
+            Self::ChannelAddressChanged(channel) => write!(
+                f,
+                "your {channel} address changed since {channel} codes were set up; set them up again"
+            ),
         }
     }
 }

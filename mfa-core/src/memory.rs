@@ -18,11 +18,12 @@ use crate::pepper::CodeHash;
 use crate::policy::{GraceRecord, Policy};
 use crate::seal::Sealed;
 use crate::store::{
-    Activation, ChannelFactor, IssueOutcome, PendingTotp, RememberedDevice, ReplaceCodes,
-    ResetSummary, SealedEntry, SendLimits, SentCode, SentCodeAttempt, Store, TotpCredential,
+    Activation, ChannelAdded, ChannelFactor, FactorRef, IssueOutcome, PendingTotp,
+    RememberedDevice, Removal, ReplaceCodes, ResetSummary, SealedEntry, SendLimits, SentCode,
+    SentCodeAttempt, Settlement, Store, TotpContext, TotpCredential, Usable,
 };
 use crate::subject::{Channel, CredentialId, FactorKind, SubjectId};
-use crate::throttle::{ThrottleRule, ThrottleState};
+use crate::throttle::{Charge, ThrottleRule, ThrottleState};
 
 /// The sliding window of [`SendLimits::max_per_hour`].
 const HOUR: Duration = Duration::from_secs(3600);
@@ -174,7 +175,7 @@ struct SubjectState {
     pending: Option<CredentialId>,
     /// Unused recovery codes; a used code is deleted.
     recovery: Vec<CodeHash>,
-    channels: BTreeMap<Channel, Timestamp>,
+    channels: BTreeMap<Channel, ChannelFactor>,
     sends: BTreeMap<Channel, SendLog>,
     throttle: BTreeMap<FactorKind, ThrottleState>,
     devices: BTreeMap<CredentialId, RememberedDevice>,
@@ -190,6 +191,19 @@ struct State {
     policy: Option<Policy>,
     /// Ordered by id, ascending.
     audit: Vec<AuditEvent>,
+}
+
+impl SubjectState {
+    /// Forgets the active sent codes of channels that are not registered
+    /// (pending channel enrollments).
+    fn drop_unregistered_sent_codes(&mut self) {
+        let channels = &self.channels;
+        for (channel, log) in &mut self.sends {
+            if !channels.contains_key(channel) {
+                log.active = None;
+            }
+        }
+    }
 }
 
 impl State {
@@ -258,6 +272,7 @@ impl State {
         let state = self.subject_mut(subject);
         state.pending = None;
         state.authenticators.insert(id.clone());
+        state.drop_unregistered_sent_codes();
         Some(credential)
     }
 
@@ -302,16 +317,50 @@ impl State {
         }
     }
 
-    fn remove_totp(&mut self, subject: &SubjectId, id: &CredentialId) -> bool {
-        match self.credentials.get(id) {
-            Some(Credential::Active(c)) if c.subject == *subject => {}
-            _ => return false,
+    fn remove_factor(
+        &mut self,
+        subject: &SubjectId,
+        factor: &FactorRef,
+        keep: Option<Usable>,
+    ) -> Removal {
+        let Some(state) = self.subjects.get(subject) else {
+            return Removal::NotFound;
+        };
+        let exists = match factor {
+            FactorRef::Authenticator(id) => state.authenticators.contains(id),
+            FactorRef::Channel(channel) => state.channels.contains_key(channel),
+        };
+        if !exists {
+            return Removal::NotFound;
         }
-        self.credentials.remove(id);
-        if let Some(state) = self.subjects.get_mut(subject) {
-            state.authenticators.remove(id);
+        if let Some(keep) = keep {
+            let authenticators_left = match factor {
+                FactorRef::Authenticator(_) => state.authenticators.len() - 1,
+                FactorRef::Channel(_) => state.authenticators.len(),
+            };
+            let usable_left = (keep.authenticators && authenticators_left > 0)
+                || state.channels.values().any(|c| {
+                    *factor != FactorRef::Channel(c.channel)
+                        && keep.channel(c.channel) == Some(&c.address_hash)
+                });
+            if !usable_left {
+                return Removal::LastUsable;
+            }
         }
-        true
+        match factor {
+            FactorRef::Authenticator(id) => {
+                self.credentials.remove(id);
+                if let Some(state) = self.subjects.get_mut(subject) {
+                    state.authenticators.remove(id);
+                }
+            }
+            FactorRef::Channel(channel) => {
+                if let Some(state) = self.subjects.get_mut(subject) {
+                    state.channels.remove(channel);
+                }
+            }
+        }
+        Removal::Removed
     }
 
     fn replace_recovery_codes(
@@ -361,32 +410,34 @@ impl State {
             .map_or(0, |s| u32::try_from(s.recovery.len()).unwrap_or(u32::MAX))
     }
 
-    fn add_channel(&mut self, subject: &SubjectId, channel: Channel, now: Timestamp) -> bool {
-        let channels = &mut self.subject_mut(subject).channels;
-        if channels.contains_key(&channel) {
-            return false;
+    fn add_channel(&mut self, subject: &SubjectId, factor: ChannelFactor) -> ChannelAdded {
+        let pending = self.subject_mut(subject).pending.take();
+        if let Some(id) = pending {
+            self.credentials.remove(&id);
         }
-        channels.insert(channel, now);
-        true
-    }
-
-    fn remove_channel(&mut self, subject: &SubjectId, channel: Channel) -> bool {
-        self.subjects
-            .get_mut(subject)
-            .is_some_and(|s| s.channels.remove(&channel).is_some())
+        let state = self.subject_mut(subject);
+        let channel = factor.channel;
+        let outcome = match state.channels.get(&channel) {
+            Some(old) if old.address_hash == factor.address_hash => ChannelAdded::Unchanged,
+            Some(old) => {
+                let previous = old.clone();
+                state.channels.insert(channel, factor);
+                ChannelAdded::Replaced { previous }
+            }
+            None => {
+                state.channels.insert(channel, factor);
+                ChannelAdded::Added
+            }
+        };
+        state.drop_unregistered_sent_codes();
+        outcome
     }
 
     fn list_channels(&self, subject: &SubjectId) -> Vec<ChannelFactor> {
         // `Channel`'s order is e-mail, then SMS.
-        self.subjects.get(subject).map_or_else(Vec::new, |s| {
-            s.channels
-                .iter()
-                .map(|(channel, added_at)| ChannelFactor {
-                    channel: *channel,
-                    added_at: *added_at,
-                })
-                .collect()
-        })
+        self.subjects
+            .get(subject)
+            .map_or_else(Vec::new, |s| s.channels.values().cloned().collect())
     }
 
     fn issue_sent_code(&mut self, code: SentCode, limits: SendLimits) -> IssueOutcome {
@@ -469,21 +520,38 @@ impl State {
             .unwrap_or_default()
     }
 
-    fn record_failure(
+    fn charge_attempt(
         &mut self,
         subject: &SubjectId,
         kind: FactorKind,
         rule: ThrottleRule,
         now: Timestamp,
-    ) -> ThrottleState {
+    ) -> Charge {
         let state = self.subject_mut(subject).throttle.entry(kind).or_default();
-        *state = rule.after_failure(state.failures, now);
-        *state
+        let (next, charge) = rule.charge(state, now);
+        *state = next;
+        charge
     }
 
-    fn reset_failures(&mut self, subject: &SubjectId, kind: FactorKind) {
-        if let Some(s) = self.subjects.get_mut(subject) {
-            s.throttle.remove(&kind);
+    fn settle_attempt(
+        &mut self,
+        subject: &SubjectId,
+        kind: FactorKind,
+        rule: ThrottleRule,
+        settlement: Settlement,
+    ) {
+        let Some(s) = self.subjects.get_mut(subject) else {
+            return;
+        };
+        if let Some(state) = s.throttle.get_mut(&kind) {
+            *state = match settlement {
+                Settlement::Succeeded => rule.succeed(state),
+                Settlement::Refunded => rule.refund(state),
+            };
+        }
+        if settlement == Settlement::Succeeded {
+            s.throttle
+                .retain(|k, state| *k == kind || state.failures < rule.max_failures.max(1));
         }
     }
 
@@ -666,8 +734,13 @@ impl Store for MemoryStore {
         Ok(self.with(|s| s.consume_totp_step(subject, id, step, drift, now)))
     }
 
-    async fn remove_totp(&self, subject: &SubjectId, id: &CredentialId) -> Result<bool> {
-        Ok(self.with(|s| s.remove_totp(subject, id)))
+    async fn remove_factor(
+        &self,
+        subject: &SubjectId,
+        factor: &FactorRef,
+        keep: Option<Usable>,
+    ) -> Result<Removal> {
+        Ok(self.with(|s| s.remove_factor(subject, factor, keep)))
     }
 
     async fn replace_recovery_codes(
@@ -696,14 +769,9 @@ impl Store for MemoryStore {
     async fn add_channel(
         &self,
         subject: &SubjectId,
-        channel: Channel,
-        now: Timestamp,
-    ) -> Result<bool> {
-        Ok(self.with(|s| s.add_channel(subject, channel, now)))
-    }
-
-    async fn remove_channel(&self, subject: &SubjectId, channel: Channel) -> Result<bool> {
-        Ok(self.with(|s| s.remove_channel(subject, channel)))
+        factor: ChannelFactor,
+    ) -> Result<ChannelAdded> {
+        Ok(self.with(|s| s.add_channel(subject, factor)))
     }
 
     async fn list_channels(&self, subject: &SubjectId) -> Result<Vec<ChannelFactor>> {
@@ -729,19 +797,58 @@ impl Store for MemoryStore {
         Ok(self.with(|s| s.throttle_state(subject, kind)))
     }
 
-    async fn record_failure(
+    async fn charge_attempt(
         &self,
         subject: &SubjectId,
         kind: FactorKind,
         rule: ThrottleRule,
         now: Timestamp,
-    ) -> Result<ThrottleState> {
-        Ok(self.with(|s| s.record_failure(subject, kind, rule, now)))
+    ) -> Result<Charge> {
+        Ok(self.with(|s| s.charge_attempt(subject, kind, rule, now)))
     }
 
-    async fn reset_failures(&self, subject: &SubjectId, kind: FactorKind) -> Result<()> {
-        self.with(|s| s.reset_failures(subject, kind));
+    async fn settle_attempt(
+        &self,
+        subject: &SubjectId,
+        kind: FactorKind,
+        rule: ThrottleRule,
+        settlement: Settlement,
+    ) -> Result<()> {
+        self.with(|s| s.settle_attempt(subject, kind, rule, settlement));
         Ok(())
+    }
+
+    async fn begin_totp_attempt(
+        &self,
+        subject: &SubjectId,
+        rule: ThrottleRule,
+        now: Timestamp,
+    ) -> Result<TotpContext> {
+        Ok(self.with(|s| TotpContext {
+            charge: s.charge_attempt(subject, FactorKind::Totp, rule, now),
+            policy: s.policy.clone(),
+            credentials: s.list_totp(subject),
+        }))
+    }
+
+    async fn accept_totp_step(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        step: u64,
+        drift: i16,
+        rule: ThrottleRule,
+        now: Timestamp,
+        audit: NewAuditEvent,
+    ) -> Result<bool> {
+        Ok(self.with(|s| {
+            if !s.consume_totp_step(subject, id, step, drift, now) {
+                return false;
+            }
+            s.settle_attempt(subject, FactorKind::Totp, rule, Settlement::Succeeded);
+            s.append_audit(audit);
+            true
+        }))
     }
 
     async fn put_device(&self, device: RememberedDevice) -> Result<()> {
@@ -956,7 +1063,13 @@ mod tests {
     fn a_poisoned_lock_is_recovered() {
         let store = MemoryStore::new();
         let alice = SubjectId::new("alice").unwrap();
-        block_on(store.add_channel(&alice, Channel::Email, Timestamp::EPOCH)).unwrap();
+        let email = ChannelFactor {
+            channel: Channel::Email,
+            address_hash: CodeHash::from_bytes([1; 32]),
+            sealed_address: None,
+            added_at: Timestamp::EPOCH,
+        };
+        block_on(store.add_channel(&alice, email.clone())).unwrap();
         let poisoner = store.clone();
         let result = std::thread::spawn(move || {
             poisoner.with(|_| panic!("poison the lock"));
@@ -966,7 +1079,14 @@ mod tests {
         assert!(store.state.is_poisoned());
         let channels = block_on(store.list_channels(&alice)).unwrap();
         assert_eq!(channels.len(), 1);
-        assert!(block_on(store.add_channel(&alice, Channel::Sms, Timestamp::EPOCH)).unwrap());
+        let sms = ChannelFactor {
+            channel: Channel::Sms,
+            ..email
+        };
+        assert_eq!(
+            block_on(store.add_channel(&alice, sms)).unwrap(),
+            ChannelAdded::Added
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@ use core::future::Future;
 use crate::clock::Timestamp;
 use crate::error::Result;
 use crate::otp::Code;
-use crate::subject::{Channel, Subject};
+use crate::subject::{Channel, FactorKind, Subject};
 
 /// A one-time code to deliver.
 #[derive(Debug)]
@@ -53,6 +53,12 @@ pub enum NoticeKind {
         /// End of the lock.
         until: Timestamp,
     },
+    /// Too many consecutive wrong codes (100) blocked this kind of factor
+    /// until another factor succeeds or an administrator resets it.
+    FactorBlocked(FactorKind),
+    /// E-mail or SMS codes were moved to a new address. Sent to the
+    /// *previous* address ([`Notice::to`]).
+    ChannelAddressChanged(Channel),
 }
 
 /// A security notice to deliver.
@@ -66,6 +72,9 @@ pub struct Notice<'a> {
     pub at: Timestamp,
     /// The service name.
     pub issuer: &'a str,
+    /// Deliver to this address (on the channel the kind names) instead of
+    /// the subject's current one: a notice to an address being replaced.
+    pub to: Option<&'a str>,
 }
 
 /// Delivers codes and notices. Implementations choose the transport (SMTP,

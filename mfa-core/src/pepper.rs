@@ -71,6 +71,7 @@ pub(crate) enum Purpose {
     RecoveryCode,
     SentCode(crate::subject::Channel),
     DeviceToken,
+    Address(crate::subject::Channel),
 }
 
 impl Purpose {
@@ -80,6 +81,8 @@ impl Purpose {
             Self::SentCode(crate::subject::Channel::Email) => b"mfa/email-code/v1",
             Self::SentCode(crate::subject::Channel::Sms) => b"mfa/sms-code/v1",
             Self::DeviceToken => b"mfa/device-token/v1",
+            Self::Address(crate::subject::Channel::Email) => b"mfa/email-address/v1",
+            Self::Address(crate::subject::Channel::Sms) => b"mfa/sms-address/v1",
         }
     }
 }

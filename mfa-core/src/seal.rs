@@ -181,6 +181,20 @@ impl Sealer {
         subject: &SubjectId,
         credential: &CredentialId,
     ) -> Result<Sealed> {
+        self.seal_bytes(secret.expose_bytes(), subject, credential)
+    }
+
+    /// Seals any bytes (an address to notify later, say) for `credential`
+    /// of `subject`, exactly as [`seal`](Self::seal) seals a secret.
+    ///
+    /// # Errors
+    /// As [`seal`](Self::seal).
+    pub fn seal_bytes(
+        &self,
+        plain: &[u8],
+        subject: &SubjectId,
+        credential: &CredentialId,
+    ) -> Result<Sealed> {
         let key = self.keys.first().ok_or(Error::InvalidSealingKey)?;
         let mut nonce = [0u8; NONCE_LEN];
         getrandom::fill(&mut nonce).map_err(Error::Rng)?;
@@ -190,7 +204,7 @@ impl Sealer {
             .encrypt(
                 &XNonce::from(nonce),
                 Payload {
-                    msg: secret.expose_bytes(),
+                    msg: plain,
                     aad: &aad,
                 },
             )
@@ -215,6 +229,19 @@ impl Sealer {
         subject: &SubjectId,
         credential: &CredentialId,
     ) -> Result<Secret> {
+        Secret::from_bytes(&self.open_bytes(sealed, subject, credential)?)
+    }
+
+    /// Opens what [`seal_bytes`](Self::seal_bytes) sealed.
+    ///
+    /// # Errors
+    /// As [`open`](Self::open).
+    pub fn open_bytes(
+        &self,
+        sealed: &Sealed,
+        subject: &SubjectId,
+        credential: &CredentialId,
+    ) -> Result<Zeroizing<Vec<u8>>> {
         let key_id = sealed.key_id();
         let key = self
             .keys
@@ -229,7 +256,7 @@ impl Sealer {
         let ciphertext = sealed.0.get(HEADER_LEN..).ok_or(Error::SealedCorrupt)?;
         let aad = associated_data(key_id, subject, credential);
         let cipher = XChaCha20Poly1305::new((&key.key).into());
-        let plain = Zeroizing::new(
+        Ok(Zeroizing::new(
             cipher
                 .decrypt(
                     &nonce,
@@ -239,8 +266,7 @@ impl Sealer {
                     },
                 )
                 .map_err(|_| Error::SealedCorrupt)?,
-        );
-        Secret::from_bytes(&plain)
+        ))
     }
 
     /// Whether `sealed` is already under the current key.

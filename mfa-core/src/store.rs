@@ -29,7 +29,7 @@ use crate::pepper::CodeHash;
 use crate::policy::{GraceRecord, Policy};
 use crate::seal::Sealed;
 use crate::subject::{Channel, CredentialId, FactorKind, SubjectId};
-use crate::throttle::{ThrottleRule, ThrottleState};
+use crate::throttle::{Charge, ThrottleRule, ThrottleState};
 
 /// An authenticator-app enrollment waiting for its first code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,16 +85,86 @@ pub struct TotpCredential {
     pub last_used_at: Option<Timestamp>,
 }
 
-/// Everything verifying an authenticator-app code reads, fetched together
-/// by [`Store::totp_context`].
+/// Everything verifying an authenticator-app code needs, fetched together
+/// with the attempt's charge by [`Store::begin_totp_attempt`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TotpContext {
     /// The stored policy, if an administrator ever saved one.
     pub policy: Option<Policy>,
-    /// The subject's TOTP failure count and lock.
-    pub throttle: ThrottleState,
+    /// The attempt's charge on the subject's TOTP throttle.
+    pub charge: Charge,
     /// The subject's active authenticators, oldest first.
     pub credentials: Vec<TotpCredential>,
+}
+
+/// How a charged attempt ended, for [`Store::settle_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settlement {
+    /// The code was right: [`ThrottleRule::succeed`], and every *other*
+    /// factor kind of the subject that was blocked is unblocked (its
+    /// counter cleared).
+    Succeeded,
+    /// The attempt evaluated nothing (a duplicate of a code just accepted,
+    /// no active code, input that fits no authenticator):
+    /// [`ThrottleRule::refund`].
+    Refunded,
+}
+
+/// A factor to remove with [`Store::remove_factor`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactorRef {
+    /// An authenticator app.
+    Authenticator(CredentialId),
+    /// E-mail or SMS.
+    Channel(Channel),
+}
+
+/// Which of a subject's factors count as usable, for the "not the last
+/// usable factor" check of [`Store::remove_factor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Usable {
+    /// Authenticator apps count.
+    pub authenticators: bool,
+    /// An e-mail factor counts if its address hash is this one.
+    pub email: Option<CodeHash>,
+    /// An SMS factor counts if its address hash is this one.
+    pub sms: Option<CodeHash>,
+}
+
+impl Usable {
+    /// The address hash a `channel` factor must have to count.
+    #[must_use]
+    pub fn channel(&self, channel: Channel) -> Option<&CodeHash> {
+        match channel {
+            Channel::Email => self.email.as_ref(),
+            Channel::Sms => self.sms.as_ref(),
+        }
+    }
+}
+
+/// What [`Store::remove_factor`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// Removed.
+    Removed,
+    /// The subject has no such factor.
+    NotFound,
+    /// Refused: it is the subject's last usable factor.
+    LastUsable,
+}
+
+/// What [`Store::add_channel`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelAdded {
+    /// The channel was not registered; now it is.
+    Added,
+    /// It was registered for the same address; nothing changed.
+    Unchanged,
+    /// It was registered for another address, which it now replaces.
+    Replaced {
+        /// The registration it replaced.
+        previous: ChannelFactor,
+    },
 }
 
 /// How to replace recovery codes.
@@ -106,11 +176,18 @@ pub enum ReplaceCodes {
     IfNone,
 }
 
-/// E-mail or SMS registered as a subject's factor.
+/// E-mail or SMS registered as a subject's factor, bound to the address
+/// that was verified: if the subject's address changes, the factor no
+/// longer counts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChannelFactor {
     /// Which channel.
     pub channel: Channel,
+    /// Keyed hash of the verified address.
+    pub address_hash: CodeHash,
+    /// The verified address, sealed (so the old address can be told when
+    /// it is replaced); `None` where it was not kept.
+    pub sealed_address: Option<Sealed>,
     /// When it was registered.
     pub added_at: Timestamp,
 }
@@ -252,7 +329,10 @@ pub trait Store: Send + Sync + 'static {
     /// Some(activation.accepted_step)`, `drift`, `created_at =
     /// last_used_at = activation.at`, and return it. Otherwise change
     /// nothing and return `None`. Of concurrent calls for one pending
-    /// enrollment, at most one returns `Some`.
+    /// enrollment, at most one returns `Some`. In the same atomic step the
+    /// active sent codes of channels the subject has not registered are
+    /// deleted (a channel enrollment started while the subject had no
+    /// factor cannot be completed once they have one).
     fn activate_totp(
         &self,
         subject: &SubjectId,
@@ -281,21 +361,26 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
 
-    /// What verifying an authenticator code for `subject` reads: the
-    /// stored policy, the TOTP throttle state and the active
-    /// authenticators (as [`load_policy`](Self::load_policy),
-    /// [`throttle_state`](Self::throttle_state) with
-    /// [`FactorKind::Totp`] and [`list_totp`](Self::list_totp) would
-    /// return them). This is the sign-in hot path: implementations should
-    /// read it in one round trip. The default makes the three calls.
-    fn totp_context(
+    /// The start of an authenticator-code attempt: **charges** it on the
+    /// subject's TOTP throttle exactly as
+    /// [`charge_attempt`](Self::charge_attempt) does, and reads the stored
+    /// policy and the active authenticators (as
+    /// [`load_policy`](Self::load_policy) and [`list_totp`](Self::list_totp)
+    /// would return them). This is the sign-in hot path: implementations
+    /// should do it in one round trip. The default makes the three calls.
+    fn begin_totp_attempt(
         &self,
         subject: &SubjectId,
+        rule: ThrottleRule,
+        now: Timestamp,
     ) -> impl Future<Output = Result<TotpContext>> + Send {
         async move {
+            let charge = self
+                .charge_attempt(subject, FactorKind::Totp, rule, now)
+                .await?;
             Ok(TotpContext {
                 policy: self.load_policy().await?,
-                throttle: self.throttle_state(subject, FactorKind::Totp).await?,
+                charge,
                 credentials: self.list_totp(subject).await?,
             })
         }
@@ -303,18 +388,20 @@ pub trait Store: Send + Sync + 'static {
 
     /// A successful sign-in with an authenticator code: the
     /// **compare-and-set** of [`consume_totp_step`](Self::consume_totp_step)
-    /// and, only if it succeeds, clearing the subject's TOTP failure count
-    /// and appending `audit`. Returns whether the step was consumed; of
-    /// concurrent calls with the same step exactly one returns `true` and
-    /// exactly one `audit` is appended. This is the sign-in hot path:
-    /// implementations should do it in one round trip, atomically. The
-    /// default makes the calls in sequence.
+    /// and, only if it succeeds, settling the attempt's TOTP charge as
+    /// [`Settlement::Succeeded`] and appending `audit`. Returns whether the
+    /// step was consumed; of concurrent calls with the same step exactly
+    /// one returns `true` and exactly one `audit` is appended. This is the
+    /// sign-in hot path: implementations should do it in one round trip,
+    /// atomically. The default makes the calls in sequence.
+    #[allow(clippy::too_many_arguments)]
     fn accept_totp_step(
         &self,
         subject: &SubjectId,
         id: &CredentialId,
         step: u64,
         drift: i16,
+        rule: ThrottleRule,
         now: Timestamp,
         audit: NewAuditEvent,
     ) -> impl Future<Output = Result<bool>> + Send {
@@ -325,18 +412,25 @@ pub trait Store: Send + Sync + 'static {
             {
                 return Ok(false);
             }
-            self.reset_failures(subject, FactorKind::Totp).await?;
+            self.settle_attempt(subject, FactorKind::Totp, rule, Settlement::Succeeded)
+                .await?;
             self.append_audit(audit).await?;
             Ok(true)
         }
     }
 
-    /// Deletes authenticator `id` of `subject`; `true` if it existed.
-    fn remove_totp(
+    /// **Atomically** removes `factor` of `subject`, unless `keep` is
+    /// given and no usable factor (as `keep` defines it: authenticators if
+    /// `keep.authenticators`, a channel if its address hash is the one in
+    /// `keep`) would be left; then nothing changes and the answer is
+    /// [`Removal::LastUsable`]. Of concurrent removals of a subject's last
+    /// two usable factors with `keep`, exactly one succeeds.
+    fn remove_factor(
         &self,
         subject: &SubjectId,
-        id: &CredentialId,
-    ) -> impl Future<Output = Result<bool>> + Send;
+        factor: &FactorRef,
+        keep: Option<Usable>,
+    ) -> impl Future<Output = Result<Removal>> + Send;
 
     // ----- recovery codes -----------------------------------------------
 
@@ -368,21 +462,22 @@ pub trait Store: Send + Sync + 'static {
 
     // ----- e-mail / SMS as factors --------------------------------------
 
-    /// Registers `channel` as a factor of `subject`; `true` if it was not
-    /// registered before (registering twice keeps the first `added_at`).
+    /// **Atomically** registers `factor` for `subject`: if the channel is
+    /// not registered, adds it ([`ChannelAdded::Added`]); if it is, with
+    /// the same address hash, changes nothing ([`ChannelAdded::Unchanged`],
+    /// the first `added_at` stays); with another address hash, replaces it
+    /// and returns the previous registration. In the same atomic step,
+    /// since the subject now has a factor, every *pending* enrollment of
+    /// the subject that does not concern this registration is dropped: the
+    /// pending authenticator enrollment and the active sent codes of
+    /// channels that are not registered (so an enrollment started while
+    /// the subject had no factor — without step-up — cannot be completed
+    /// once they have one).
     fn add_channel(
         &self,
         subject: &SubjectId,
-        channel: Channel,
-        now: Timestamp,
-    ) -> impl Future<Output = Result<bool>> + Send;
-
-    /// Unregisters `channel`; `true` if it was registered.
-    fn remove_channel(
-        &self,
-        subject: &SubjectId,
-        channel: Channel,
-    ) -> impl Future<Output = Result<bool>> + Send;
+        factor: ChannelFactor,
+    ) -> impl Future<Output = Result<ChannelAdded>> + Send;
 
     /// The subject's registered channels, ordered e-mail then SMS.
     fn list_channels(
@@ -440,23 +535,33 @@ pub trait Store: Send + Sync + 'static {
         kind: FactorKind,
     ) -> impl Future<Output = Result<ThrottleState>> + Send;
 
-    /// **Atomically** counts one failure of (`subject`, `kind`) and
-    /// returns `rule.after_failure(previous_failures, now)`, which is also
-    /// stored. N concurrent calls raise the count by exactly N, and each
-    /// call sees a distinct count.
-    fn record_failure(
+    /// **Atomically** charges one attempt on (`subject`, `kind`) *before*
+    /// its code is checked: applies [`ThrottleRule::charge`] at `now` to
+    /// the stored state (the default state if none), stores the result
+    /// and returns the decision. Of concurrent calls, each sees the state
+    /// the previous one stored: N concurrent calls on an unlocked factor
+    /// are charged until the lock is set (at most `free_failures`), and the
+    /// rest are refused.
+    fn charge_attempt(
         &self,
         subject: &SubjectId,
         kind: FactorKind,
         rule: ThrottleRule,
         now: Timestamp,
-    ) -> impl Future<Output = Result<ThrottleState>> + Send;
+    ) -> impl Future<Output = Result<Charge>> + Send;
 
-    /// Clears the failure count and lock of (`subject`, `kind`).
-    fn reset_failures(
+    /// **Atomically** settles a charged attempt on (`subject`, `kind`):
+    /// applies [`ThrottleRule::succeed`] or [`ThrottleRule::refund`] to
+    /// the stored state (nothing if there is none). With
+    /// [`Settlement::Succeeded`], in the same atomic step, the subject's
+    /// counters of other kinds that reached `rule.max_failures` are
+    /// cleared.
+    fn settle_attempt(
         &self,
         subject: &SubjectId,
         kind: FactorKind,
+        rule: ThrottleRule,
+        settlement: Settlement,
     ) -> impl Future<Output = Result<()>> + Send;
 
     // ----- remembered devices -------------------------------------------

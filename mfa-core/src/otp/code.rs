@@ -92,6 +92,22 @@ impl Code {
         Ok(Self { value, digits })
     }
 
+    /// Parses a code of 6, 7 or 8 digits, whichever was typed (for a
+    /// subject whose authenticators differ in length), with the same
+    /// leniency as [`parse`](Self::parse).
+    ///
+    /// # Errors
+    /// As [`parse`](Self::parse); a length other than 6–8 digits is
+    /// [`CodeProblem::WrongLength`] expecting 6.
+    pub fn parse_any(input: &str) -> Result<Self> {
+        let typed = input.bytes().filter(u8::is_ascii_digit).count();
+        let digits = u32::try_from(typed)
+            .ok()
+            .and_then(|n| Digits::new(n).ok())
+            .unwrap_or(Digits::SIX);
+        Self::parse(input, digits)
+    }
+
     /// How many digits this code has.
     #[must_use]
     pub fn digits(&self) -> Digits {

@@ -62,7 +62,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         for subject in subjects {
             entries.push(DryRunSubject {
                 subject,
-                factors: self.factors(&subject.id).await?,
+                factors: self.factors(subject).await?,
                 grace: self.store.grace(&subject.id).await?,
             });
         }

@@ -7,11 +7,18 @@ use crate::clock::{Clock, Timestamp};
 use crate::device::{self, DeviceToken};
 use crate::error::{Error, PolicyProblem, PreconditionProblem, Result};
 use crate::notify::{NoticeKind, Notifier};
+use crate::otp::{Code, Digits};
 use crate::policy::{self, Requirement, SessionState};
-use crate::store::{RememberedDevice, ReplaceCodes, Store};
+use crate::store::{ChannelAdded, ChannelFactor, FactorRef, RememberedDevice, ReplaceCodes, Store};
 use crate::subject::{Channel, CredentialId, Subject};
 
-use super::verify::SendOutcome;
+use super::verify::{ChannelState, Checked, SendOutcome};
+
+/// The credential label an address is sealed under (never a real
+/// credential id, which has no `:`).
+fn address_label(channel: Channel) -> Result<CredentialId> {
+    CredentialId::new(format!("address:{}", channel.as_str()))
+}
 
 /// A browser just remembered: put `token` in a long-lived, `HttpOnly`,
 /// `Secure`, `SameSite=Lax` cookie. `Debug` never shows the token.
@@ -76,8 +83,12 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 channel.factor(),
             )));
         }
-        let factors = self.factors(&subject.id).await?;
-        if !policy::usable_factors(&rule.methods, subject, &factors).is_empty() {
+        let factors = self.factors(subject).await?;
+        // Moving a registered channel to a new address, like adding a
+        // factor next to another, needs a fresh verification.
+        if !policy::usable_factors(&rule.methods, subject, &factors).is_empty()
+            || self.channel_state(subject, channel).await? != ChannelState::NotRegistered
+        {
             self.require_step_up(session)?;
         }
         self.issue_code(subject, channel).await
@@ -101,23 +112,75 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 channel.factor(),
             )));
         }
-        let now = self.clock.now();
         let kind = channel.factor();
-        if let Some(until) = self.locked(&subject.id, kind, now).await? {
-            return Ok(Confirmation::Locked { until });
+        let address = subject
+            .address(channel)
+            .ok_or(Error::Precondition(PreconditionProblem::NoAddress(channel)))?;
+        // Malformed input is refused before anything is charged.
+        let code = Code::parse(code, Digits::SIX)?;
+        let charged = match self.charge(&subject.id, kind).await? {
+            Ok(charged) => charged,
+            Err(refusal) => return Ok(refusal.into()),
+        };
+        let now = self.clock.now();
+        let checked = self.try_sent_code(subject, channel, &code, now).await;
+        match self.refund_on_error(&subject.id, &charged, checked).await? {
+            Checked::Right(()) => self.settle_right(&subject.id, &charged).await?,
+            Checked::Wrong => {
+                return Ok(match self.settle_wrong(subject, &charged).await? {
+                    Some(refusal) => refusal.into(),
+                    None => Confirmation::Rejected,
+                });
+            }
+            Checked::Nothing => {
+                self.settle_nothing(&subject.id, &charged).await?;
+                return Ok(Confirmation::Rejected);
+            }
         }
-        if !self.try_sent_code(subject, channel, code, now).await? {
-            return Ok(match self.fail(subject, kind).await? {
-                Some(until) => Confirmation::Locked { until },
-                None => Confirmation::Rejected,
-            });
-        }
-        self.store.reset_failures(&subject.id, kind).await?;
-        if self.store.add_channel(&subject.id, channel, now).await? {
-            self.audit_self(&subject.id, AuditAction::ChannelAdded, Some(kind), None)
+        let factor = ChannelFactor {
+            channel,
+            address_hash: self.address_hash(&subject.id, channel, address),
+            sealed_address: Some(self.config.sealer.seal_bytes(
+                address.as_bytes(),
+                &subject.id,
+                &address_label(channel)?,
+            )?),
+            added_at: now,
+        };
+        match self.store.add_channel(&subject.id, factor).await? {
+            ChannelAdded::Added => {
+                self.audit_self(&subject.id, AuditAction::ChannelAdded, Some(kind), None)
+                    .await?;
+                self.notice(subject, NoticeKind::ChannelAdded(channel))
+                    .await?;
+            }
+            ChannelAdded::Replaced { previous } => {
+                self.audit_self(
+                    &subject.id,
+                    AuditAction::ChannelAdded,
+                    Some(kind),
+                    Some("moved to a new address".to_owned()),
+                )
                 .await?;
-            self.notice(subject, NoticeKind::ChannelAdded(channel))
-                .await?;
+                self.notice(subject, NoticeKind::ChannelAdded(channel))
+                    .await?;
+                // Tell the address that no longer gets the codes.
+                let old = previous.sealed_address.and_then(|sealed| {
+                    self.config
+                        .sealer
+                        .open_bytes(&sealed, &subject.id, &address_label(channel).ok()?)
+                        .ok()
+                });
+                if let Some(old) = old.as_deref().and_then(|o| core::str::from_utf8(o).ok()) {
+                    self.notice_to(
+                        subject,
+                        NoticeKind::ChannelAddressChanged(channel),
+                        Some(old),
+                    )
+                    .await?;
+                }
+            }
+            ChannelAdded::Unchanged => {}
         }
         let recovery_codes = self.first_recovery_codes(&subject.id).await?;
         Ok(Confirmation::Enrolled {
@@ -139,14 +202,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         session: &SessionState,
     ) -> Result<()> {
         self.require_step_up(session)?;
-        if !self.has_channel(subject, channel).await? {
-            return Err(Error::NotFound("channel"));
-        }
-        self.check_removal_allowed(subject, channel.factor())
+        self.remove_factor_checked(subject, FactorRef::Channel(channel))
             .await?;
-        if !self.store.remove_channel(&subject.id, channel).await? {
-            return Err(Error::NotFound("channel"));
-        }
         self.audit_self(
             &subject.id,
             AuditAction::ChannelRemoved,
@@ -171,7 +228,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         session: &SessionState,
     ) -> Result<RecoveryCodes> {
         self.require_step_up(session)?;
-        let factors = self.factors(&subject.id).await?;
+        let factors = self.factors(subject).await?;
         if factors.authenticators == 0 && factors.channels.is_empty() {
             return Err(Error::Precondition(PreconditionProblem::NotEnrolled));
         }

@@ -4,6 +4,7 @@ use core::fmt;
 
 use zeroize::Zeroizing;
 
+use super::verify::Refusal;
 use super::{Mfa, RecoveryCodes};
 use crate::audit::AuditAction;
 use crate::clock::{Clock, Timestamp};
@@ -12,7 +13,7 @@ use crate::notify::{NoticeKind, Notifier};
 use crate::otp::{Code, Totp, TotpConfig, Verdict};
 use crate::policy::{self, SessionState};
 use crate::secret::Secret;
-use crate::store::{Activation, PendingTotp, Store, TotpCredential};
+use crate::store::{Activation, FactorRef, PendingTotp, Store, TotpCredential};
 use crate::subject::{CredentialId, FactorKind, Subject};
 use crate::uri::KeyUri;
 
@@ -95,6 +96,18 @@ pub enum Confirmation {
         /// End of the lock.
         until: Timestamp,
     },
+    /// Too many consecutive wrong codes: this kind of factor is blocked
+    /// (see [`Verification::Blocked`](super::Verification::Blocked)).
+    Blocked,
+}
+
+impl From<Refusal> for Confirmation {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Locked(until) => Self::Locked { until },
+            Refusal::Blocked => Self::Blocked,
+        }
+    }
 }
 
 /// Validates a name a person gave a factor.
@@ -133,7 +146,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 FactorKind::Totp,
             )));
         }
-        let factors = self.factors(&subject.id).await?;
+        let factors = self.factors(subject).await?;
         if !policy::usable_factors(&rule.methods, subject, &factors).is_empty() {
             self.require_step_up(session)?;
         }
@@ -213,9 +226,6 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             )));
         }
         let now = self.clock.now();
-        if let Some(until) = self.locked(&subject.id, FactorKind::Totp, now).await? {
-            return Ok(Confirmation::Locked { until });
-        }
         let pending =
             self.store
                 .pending_totp(&subject.id, id, now)
@@ -223,11 +233,17 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 .ok_or(Error::NotFound(
                     "enrollment (it may have expired; start again)",
                 ))?;
+        // Malformed input is refused before anything is charged.
         let code = Code::parse(code, pending.config.digits())?;
+        let charged = match self.charge(&subject.id, FactorKind::Totp).await? {
+            Ok(charged) => charged,
+            Err(refusal) => return Ok(refusal.into()),
+        };
         let secret = self
             .config
             .sealer
-            .open(&pending.sealed_secret, &subject.id, id)?;
+            .open(&pending.sealed_secret, &subject.id, id);
+        let secret = self.refund_on_error(&subject.id, &charged, secret).await?;
         let totp = Totp::new(&secret, &pending.config);
         let window = if tolerate_drift {
             self.config.enrollment_window
@@ -235,8 +251,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             self.config.window
         };
         let Verdict::Match { step, offset } = totp.verify(&code, now.unix(), window, None) else {
-            return Ok(match self.fail(subject, FactorKind::Totp).await? {
-                Some(until) => Confirmation::Locked { until },
+            return Ok(match self.settle_wrong(subject, &charged).await? {
+                Some(refusal) => refusal.into(),
                 None => Confirmation::Rejected,
             });
         };
@@ -252,13 +268,19 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                     at: now,
                 },
             )
-            .await?
-            .ok_or(Error::NotFound(
-                "enrollment (it may have expired; start again)",
-            ))?;
-        self.store
-            .reset_failures(&subject.id, FactorKind::Totp)
+            .await;
+        let activated = self
+            .refund_on_error(&subject.id, &charged, activated)
             .await?;
+        let Some(activated) = activated else {
+            // Confirmed concurrently, expired or dropped meanwhile: nothing
+            // was guessed.
+            self.settle_nothing(&subject.id, &charged).await?;
+            return Err(Error::NotFound(
+                "enrollment (it may have expired; start again)",
+            ));
+        };
+        self.settle_right(&subject.id, &charged).await?;
         self.audit_self(
             &subject.id,
             AuditAction::AuthenticatorAdded,
@@ -288,20 +310,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         session: &SessionState,
     ) -> Result<()> {
         self.require_step_up(session)?;
-        let exists = self
-            .store
-            .list_totp(&subject.id)
-            .await?
-            .iter()
-            .any(|c| &c.id == id);
-        if !exists {
-            return Err(Error::NotFound("authenticator"));
-        }
-        self.check_removal_allowed(subject, FactorKind::Totp)
+        self.remove_factor_checked(subject, FactorRef::Authenticator(id.clone()))
             .await?;
-        if !self.store.remove_totp(&subject.id, id).await? {
-            return Err(Error::NotFound("authenticator"));
-        }
         self.audit_self(
             &subject.id,
             AuditAction::AuthenticatorRemoved,

@@ -60,8 +60,8 @@ use crate::policy::{
 };
 use crate::recovery::{self, RecoveryCode};
 use crate::seal::Sealer;
-use crate::store::{ChannelFactor, ReplaceCodes, Store};
-use crate::subject::{FactorKind, Subject, SubjectId};
+use crate::store::{ChannelFactor, FactorRef, Removal, ReplaceCodes, Store, Usable};
+use crate::subject::{Channel, FactorKind, Subject, SubjectId};
 use crate::throttle::ThrottleRule;
 
 /// Rules for codes sent by e-mail or SMS.
@@ -228,22 +228,32 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             .unwrap_or_else(|| self.config.default_policy.clone()))
     }
 
-    /// What `subject` has enrolled, as the policy sees it.
+    /// What `subject` has enrolled, as the policy sees it: e-mail/SMS
+    /// count only while registered for the subject's current address.
     ///
     /// # Errors
     /// Store errors.
-    pub async fn factors(&self, subject: &SubjectId) -> Result<Factors> {
+    pub async fn factors(&self, subject: &Subject) -> Result<Factors> {
+        let channels = self.store.list_channels(&subject.id).await?;
         Ok(Factors {
-            authenticators: self.store.list_totp(subject).await?.len(),
-            channels: self
-                .store
-                .list_channels(subject)
-                .await?
-                .into_iter()
-                .map(|c| c.channel)
-                .collect(),
-            recovery_codes: self.store.recovery_codes_left(subject).await?,
+            authenticators: self.store.list_totp(&subject.id).await?.len(),
+            channels: self.bound_channels(subject, &channels),
+            recovery_codes: self.store.recovery_codes_left(&subject.id).await?,
         })
+    }
+
+    /// The registered channels that are bound to the subject's current
+    /// address.
+    fn bound_channels(&self, subject: &Subject, registered: &[ChannelFactor]) -> Vec<Channel> {
+        registered
+            .iter()
+            .filter(|c| {
+                subject.address(c.channel).is_some_and(|address| {
+                    c.address_hash == self.address_hash(&subject.id, c.channel, address)
+                })
+            })
+            .map(|c| c.channel)
+            .collect()
     }
 
     /// The decision for `subject` in a session in `session` state: what
@@ -255,7 +265,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     /// Store errors.
     pub async fn decide(&self, subject: &Subject, session: &SessionState) -> Result<Decision> {
         let policy = self.policy().await?;
-        let factors = self.factors(&subject.id).await?;
+        let factors = self.factors(subject).await?;
         self.decide_with(&policy, subject, &factors, session).await
     }
 
@@ -326,7 +336,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         let recovery_codes_left = self.store.recovery_codes_left(&subject.id).await?;
         let factors = Factors {
             authenticators: authenticators.len(),
-            channels: channels.iter().map(|c| c.channel).collect(),
+            channels: self.bound_channels(subject, &channels),
             recovery_codes: recovery_codes_left,
         };
         let decision = self
@@ -400,6 +410,12 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     /// Sends a security notice; a delivery failure is audited, never
     /// propagated (the change it reports has happened).
     async fn notice(&self, subject: &Subject, kind: NoticeKind) -> Result<()> {
+        self.notice_to(subject, kind, None).await
+    }
+
+    /// As [`notice`](Self::notice), delivered to `to` instead of the
+    /// subject's current address.
+    async fn notice_to(&self, subject: &Subject, kind: NoticeKind, to: Option<&str>) -> Result<()> {
         let sent = self
             .notifier
             .notify(Notice {
@@ -407,6 +423,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 kind,
                 at: self.clock.now(),
                 issuer: &self.config.issuer,
+                to,
             })
             .await;
         if sent.is_err() {
@@ -457,31 +474,47 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         Ok(codes)
     }
 
-    /// Refuses to remove `kind` if it is the subject's last usable factor
-    /// and policy requires MFA.
-    async fn check_removal_allowed(&self, subject: &Subject, removing: FactorKind) -> Result<()> {
+    /// Removes `factor` in one atomic store operation which, when the
+    /// policy requires MFA, refuses to remove the subject's last usable
+    /// factor ([`Store::remove_factor`]).
+    async fn remove_factor_checked(&self, subject: &Subject, factor: FactorRef) -> Result<()> {
         let rule = self.policy().await?.effective(&subject.roles);
-        if !matches!(rule.requirement, Requirement::Required { .. }) {
-            return Ok(());
+        let keep = matches!(rule.requirement, Requirement::Required { .. }).then(|| Usable {
+            authenticators: rule.methods.app,
+            email: self.usable_address(subject, &rule, Channel::Email),
+            sms: self.usable_address(subject, &rule, Channel::Sms),
+        });
+        match self.store.remove_factor(&subject.id, &factor, keep).await? {
+            Removal::Removed => Ok(()),
+            Removal::NotFound => Err(Error::NotFound(match factor {
+                FactorRef::Authenticator(_) => "authenticator",
+                FactorRef::Channel(_) => "channel",
+            })),
+            Removal::LastUsable => Err(Error::PolicyForbids(PolicyProblem::MfaRequired)),
         }
-        let factors = self.factors(&subject.id).await?;
-        let usable = policy::usable_factors(&rule.methods, subject, &factors);
-        let others = match removing {
-            // Another authenticator still counts as the app factor.
-            FactorKind::Totp if factors.authenticators > 1 => usable.len(),
-            kind => usable.iter().filter(|k| **k != kind).count(),
-        };
-        if others == 0 {
-            return Err(Error::PolicyForbids(PolicyProblem::MfaRequired));
+    }
+
+    /// The address hash a `channel` factor needs to count under `rule`.
+    fn usable_address(
+        &self,
+        subject: &Subject,
+        rule: &RolePolicy,
+        channel: Channel,
+    ) -> Option<crate::pepper::CodeHash> {
+        if !rule.methods.allows_channel(channel) {
+            return None;
         }
-        Ok(())
+        subject
+            .address(channel)
+            .map(|address| self.address_hash(&subject.id, channel, address))
     }
 
     /// After a factor was removed: if none remains, the leftover recovery
     /// codes and remembered devices go too (MFA is off for the subject).
     async fn cleanup_if_no_factor(&self, subject: &SubjectId) -> Result<()> {
-        let factors = self.factors(subject).await?;
-        if factors.authenticators == 0 && factors.channels.is_empty() {
+        let authenticators = self.store.list_totp(subject).await?;
+        let channels = self.store.list_channels(subject).await?;
+        if authenticators.is_empty() && channels.is_empty() {
             self.store
                 .replace_recovery_codes(subject, Vec::new(), ReplaceCodes::Always, self.clock.now())
                 .await?;

@@ -1,18 +1,19 @@
 //! Verifying a second factor, and sending e-mail/SMS codes.
 
-use zeroize::Zeroizing;
-
 use super::Mfa;
 use crate::audit::{Actor, AuditAction, NewAuditEvent};
 use crate::clock::{Clock, Timestamp};
-use crate::error::{Error, PolicyProblem, PreconditionProblem, Result};
+use crate::error::{CodeProblem, Error, PolicyProblem, PreconditionProblem, Result};
 use crate::notify::{CodeMessage, NoticeKind, Notifier};
 use crate::otp::{Code, Digits, Totp, Verdict, Window};
 use crate::pepper::{CodeHash, Purpose};
 use crate::policy::RolePolicy;
 use crate::recovery;
-use crate::store::{IssueOutcome, SendLimits, SentCode, SentCodeAttempt, Store};
+use crate::store::{
+    IssueOutcome, SendLimits, SentCode, SentCodeAttempt, Settlement, Store, TotpCredential,
+};
 use crate::subject::{Channel, CredentialId, FactorKind, Subject, SubjectId};
+use crate::throttle::{Charge, ThrottleState};
 
 /// What the person typed, and which factor it is for.
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +66,10 @@ pub enum Verification {
         /// End of the lock.
         until: Timestamp,
     },
+    /// Too many consecutive failures (100): no code of this kind is
+    /// checked until the subject succeeds with another kind of factor or
+    /// an administrator resets their MFA.
+    Blocked,
 }
 
 /// The outcome of asking for an e-mail/SMS code.
@@ -86,6 +91,9 @@ pub enum SendOutcome {
         /// When a send would next be allowed.
         retry_after: Timestamp,
     },
+    /// Codes of this kind are blocked after too many consecutive failures
+    /// (see [`Verification::Blocked`]): none is sent.
+    Blocked,
 }
 
 /// A uniformly random six-digit code from the OS CSPRNG.
@@ -113,66 +121,258 @@ fn sent_code_hash(
     )
 }
 
-/// The window for an authenticator with remembered `drift`: the
-/// configured window, stretched towards the drift (never beyond the
-/// engine's maximum).
-fn drift_window(base: Window, drift: i16) -> Window {
-    let (toward_past, toward_future) = if drift < 0 {
-        (drift.unsigned_abs(), 0)
+/// Where to look for an authenticator's code: the current step moved by
+/// the remembered `drift`, and a window around it of at most `base` each
+/// way that never lets the drift leave `±tolerance` steps. The window is
+/// centred, never widened: at most `base.behind() + 1 + base.ahead()`
+/// steps are accepted at any time, and an accepted code moves the drift
+/// by at most one step.
+pub(super) fn centred(current: u64, drift: i16, base: Window, tolerance: u8) -> (u64, Window) {
+    let tolerance = i32::from(tolerance);
+    let drift = i32::from(drift).clamp(-tolerance, tolerance);
+    let centre = if drift < 0 {
+        current.saturating_sub(u64::from(drift.unsigned_abs()))
     } else {
-        (0, drift.unsigned_abs())
+        current.saturating_add(u64::from(drift.unsigned_abs()))
     };
-    let behind = u32::from(base.behind()) + u32::from(toward_past);
-    let ahead = u32::from(base.ahead()) + u32::from(toward_future);
-    let max = u32::from(Window::MAX_STEPS);
-    Window::new(behind.min(max), ahead.min(max)).unwrap_or(base)
+    // Room left before the drift would pass the tolerance either way.
+    let behind = u32::try_from(tolerance + drift).unwrap_or(0);
+    let ahead = u32::try_from(tolerance - drift).unwrap_or(0);
+    let window = Window::new(
+        behind.min(u32::from(base.behind())),
+        ahead.min(u32::from(base.ahead())),
+    )
+    .unwrap_or(Window::EXACT);
+    (centre, window)
+}
+
+/// Why an attempt was not checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Refusal {
+    /// Locked until then.
+    Locked(Timestamp),
+    /// Blocked after too many consecutive failures.
+    Blocked,
+}
+
+impl From<Refusal> for Verification {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Locked(until) => Self::Locked { until },
+            Refusal::Blocked => Self::Blocked,
+        }
+    }
+}
+
+/// What checking a charged attempt's code found.
+#[derive(Debug)]
+pub(super) enum Checked<T> {
+    /// The code was right (and has been consumed).
+    Right(T),
+    /// The code was wrong.
+    Wrong,
+    /// Nothing was evaluated (no active code to compare with).
+    Nothing,
+}
+
+/// What an authenticator code matched.
+#[derive(Debug, PartialEq, Eq)]
+enum TotpMatch {
+    /// A step newer than the authenticator's last accepted one; `drift`
+    /// is the new remembered drift.
+    Fresh {
+        id: CredentialId,
+        step: u64,
+        drift: i16,
+    },
+    /// The step accepted last, still within the same time step: a form
+    /// sent twice.
+    Duplicate,
+    /// Nothing.
+    None,
+}
+
+/// Whether `code` is the code of `credential`'s last accepted step and
+/// that step was accepted during the current time step.
+fn is_duplicate(totp: &Totp, code: &Code, credential: &TotpCredential, current: u64) -> bool {
+    let (Some(last), Some(used)) = (credential.last_step, credential.last_used_at) else {
+        return false;
+    };
+    totp.step_at(used.unix()) == Some(current)
+        && totp.verify_step(code, last, Window::EXACT, None)
+            == (Verdict::Match {
+                step: last,
+                offset: 0,
+            })
+}
+
+/// Whether a channel is a usable factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ChannelState {
+    /// Not registered.
+    NotRegistered,
+    /// Registered for another address than the subject's current one.
+    AddressChanged,
+    /// Registered for the current address.
+    Usable,
+}
+
+/// An attempt that has been paid for: its code may be checked.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Charged {
+    kind: FactorKind,
+    state: ThrottleState,
+    refused_before: u32,
+    at: Timestamp,
 }
 
 impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
-    /// The end of the lock on (`subject`, `kind`), if one is in force.
-    pub(super) async fn locked(
+    /// Charges an attempt on (`subject`, `kind`) before its code is checked
+    /// ([`Store::charge_attempt`]); `Err` with the refusal if the factor
+    /// is locked or blocked (then nothing may be checked).
+    pub(super) async fn charge(
         &self,
         subject: &SubjectId,
         kind: FactorKind,
-        now: Timestamp,
-    ) -> Result<Option<Timestamp>> {
-        Ok(self
+    ) -> Result<core::result::Result<Charged, Refusal>> {
+        let now = self.clock.now();
+        let charge = self
             .store
-            .throttle_state(subject, kind)
-            .await?
-            .locked_at(now))
+            .charge_attempt(subject, kind, self.config.throttle, now)
+            .await?;
+        Ok(Self::charged(kind, charge, now))
     }
 
-    /// Records a failure; returns the lock end if this failure locked the
-    /// factor (notifying the subject on the first lock of a run).
-    pub(super) async fn fail(
+    fn charged(
+        kind: FactorKind,
+        charge: Charge,
+        at: Timestamp,
+    ) -> core::result::Result<Charged, Refusal> {
+        match charge {
+            Charge::Charged {
+                state,
+                refused_before,
+            } => Ok(Charged {
+                kind,
+                state,
+                refused_before,
+                at,
+            }),
+            Charge::Locked { until } => Err(Refusal::Locked(until)),
+            Charge::Blocked => Err(Refusal::Blocked),
+        }
+    }
+
+    /// The attempts refused during the lock this charge follows, as one
+    /// audit event (not one per attempt).
+    async fn audit_refused(&self, subject: &SubjectId, charged: &Charged) -> Result<()> {
+        if charged.refused_before == 0 {
+            return Ok(());
+        }
+        self.audit_self(
+            subject,
+            AuditAction::VerifyWhileLocked,
+            Some(charged.kind),
+            Some(format!(
+                "{} attempts refused while locked",
+                charged.refused_before
+            )),
+        )
+        .await
+    }
+
+    /// A right code: the charge is settled as a success.
+    pub(super) async fn settle_right(&self, subject: &SubjectId, charged: &Charged) -> Result<()> {
+        self.store
+            .settle_attempt(
+                subject,
+                charged.kind,
+                self.config.throttle,
+                Settlement::Succeeded,
+            )
+            .await?;
+        self.audit_refused(subject, charged).await
+    }
+
+    /// An attempt that evaluated nothing: the charge is given back.
+    pub(super) async fn settle_nothing(
+        &self,
+        subject: &SubjectId,
+        charged: &Charged,
+    ) -> Result<()> {
+        self.store
+            .settle_attempt(
+                subject,
+                charged.kind,
+                self.config.throttle,
+                Settlement::Refunded,
+            )
+            .await?;
+        self.audit_refused(subject, charged).await
+    }
+
+    /// A wrong code: the charge stays. Audits it; if this charge locked or
+    /// blocked the factor, audits that and notifies the subject (once per
+    /// lock: only the charge that starts a lock can get here). Returns the
+    /// refusal now in force, if any.
+    pub(super) async fn settle_wrong(
         &self,
         subject: &Subject,
-        kind: FactorKind,
-    ) -> Result<Option<Timestamp>> {
-        let now = self.clock.now();
+        charged: &Charged,
+    ) -> Result<Option<Refusal>> {
         let rule = self.config.throttle;
-        let state = self
-            .store
-            .record_failure(&subject.id, kind, rule, now)
-            .await?;
+        let kind = charged.kind;
         self.audit_self(&subject.id, AuditAction::VerifyFailed, Some(kind), None)
             .await?;
-        let Some(until) = state.locked_at(now) else {
+        self.audit_refused(&subject.id, charged).await?;
+        let failures = charged.state.failures;
+        if failures >= rule.max_failures.max(1) {
+            self.audit_self(
+                &subject.id,
+                AuditAction::FactorBlocked,
+                Some(kind),
+                Some(format!("{failures} consecutive failures")),
+            )
+            .await?;
+            self.notice(subject, NoticeKind::FactorBlocked(kind))
+                .await?;
+            return Ok(Some(Refusal::Blocked));
+        }
+        let Some(until) = charged.state.locked_at(charged.at) else {
             return Ok(None);
         };
         self.audit_self(
             &subject.id,
             AuditAction::LockedOut,
             Some(kind),
-            Some(format!("{} failures, locked until {until}", state.failures)),
+            Some(format!("{failures} failures, locked until {until}")),
         )
         .await?;
-        if state.failures == rule.free_failures.max(1) {
-            self.notice(subject, NoticeKind::LockedOut { until })
-                .await?;
+        self.notice(subject, NoticeKind::LockedOut { until })
+            .await?;
+        Ok(Some(Refusal::Locked(until)))
+    }
+
+    /// Settles a wrong code as the verification outcome.
+    async fn rejected(&self, subject: &Subject, charged: &Charged) -> Result<Verification> {
+        Ok(match self.settle_wrong(subject, charged).await? {
+            Some(refusal) => refusal.into(),
+            None => Verification::Rejected,
+        })
+    }
+
+    /// Runs `check` on a charged attempt, giving the charge back if it
+    /// fails with an error (nothing was evaluated).
+    pub(super) async fn refund_on_error<T>(
+        &self,
+        subject: &SubjectId,
+        charged: &Charged,
+        result: Result<T>,
+    ) -> Result<T> {
+        if result.is_err() {
+            self.settle_nothing(subject, charged).await?;
         }
-        Ok(Some(until))
+        result
     }
 
     fn check_method(rule: &RolePolicy, kind: FactorKind) -> Result<()> {
@@ -191,19 +391,26 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
 
     /// Verifies a second factor.
     ///
-    /// While the factor kind is locked, nothing is computed and the answer
-    /// is [`Verification::Locked`]. Otherwise the code is checked —
+    /// The attempt is charged on the subject's throttle for its factor
+    /// kind *before* the code is checked (see [`crate::throttle`]): while
+    /// the kind is locked nothing is computed and the answer is
+    /// [`Verification::Locked`] ([`Verification::Blocked`] after 100
+    /// consecutive failures). Otherwise the code is checked —
     /// authenticator codes against every active authenticator, each over
-    /// its whole window in constant time — and consumed in the store, so
-    /// that it is accepted exactly once even across app instances. A
-    /// failure counts towards the lock; a success resets it. A used
-    /// recovery code notifies the subject.
+    /// its window (centred on its remembered drift) in constant time — and
+    /// consumed in the store, so that it is accepted exactly once even
+    /// across app instances. A wrong code keeps its charge; a right one
+    /// gives it back; the duplicate of an authenticator code accepted
+    /// within the same time step (a form sent twice) and a try when no
+    /// e-mail/SMS code is active are not counted. A used recovery code
+    /// notifies the subject.
     ///
     /// # Errors
     /// [`Error::InvalidCode`] for malformed input (it does not count as a
     /// failure); [`Error::PolicyForbids`] if MFA or the method is disabled;
-    /// [`Error::Precondition`] if the subject has no such factor; store
-    /// and sealing errors.
+    /// [`Error::Precondition`] if the subject has no such factor (or, for
+    /// e-mail/SMS, its address changed since it was verified); store
+    /// errors.
     pub async fn verify(&self, subject: &Subject, attempt: Attempt<'_>) -> Result<Verification> {
         if let Attempt::Totp(input) = attempt {
             return self.verify_totp(subject, input).await;
@@ -211,100 +418,111 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         let kind = attempt.kind();
         let rule = self.enabled_rule(subject).await?;
         Self::check_method(&rule, kind)?;
-        let now = self.clock.now();
-        let throttle = self.store.throttle_state(&subject.id, kind).await?;
-        if let Some(until) = throttle.locked_at(now) {
-            return self.locked_out(subject, kind, until).await;
-        }
-        let accepted = match attempt {
-            Attempt::Recovery(input) => self.check_recovery(subject, input, now).await?,
-            Attempt::Sent(channel, input) => self.check_sent(subject, channel, input, now).await?,
-            Attempt::Totp(_) => None,
+        // Malformed input is refused before anything is charged.
+        let recovery = match attempt {
+            Attempt::Recovery(input) => Some(recovery::normalize(input)?),
+            _ => None,
         };
-        match accepted {
-            Some(verification) => {
-                if throttle.failures > 0 {
-                    self.store.reset_failures(&subject.id, kind).await?;
-                }
+        let sent = match attempt {
+            Attempt::Sent(channel, input) => {
+                self.require_channel(subject, channel).await?;
+                Some((channel, Code::parse(input, Digits::SIX)?))
+            }
+            _ => None,
+        };
+        let charged = match self.charge(&subject.id, kind).await? {
+            Ok(charged) => charged,
+            Err(refusal) => return Ok(refusal.into()),
+        };
+        let now = charged.at;
+        let checked = if let Some(normalized) = recovery {
+            self.check_recovery(subject, &normalized, now).await
+        } else if let Some((channel, code)) = sent {
+            self.check_sent(subject, channel, &code, now).await
+        } else {
+            Ok(Checked::Nothing)
+        };
+        match self.refund_on_error(&subject.id, &charged, checked).await? {
+            Checked::Right(verification) => {
+                self.settle_right(&subject.id, &charged).await?;
                 self.audit_self(&subject.id, AuditAction::VerifySucceeded, Some(kind), None)
                     .await?;
+                if let Verification::Accepted {
+                    recovery_codes_left: Some(left),
+                    ..
+                } = verification
+                {
+                    self.notice(subject, NoticeKind::RecoveryCodeUsed { left })
+                        .await?;
+                }
                 Ok(verification)
             }
-            None => self.rejected(subject, kind).await,
+            Checked::Wrong => self.rejected(subject, &charged).await,
+            Checked::Nothing => {
+                self.settle_nothing(&subject.id, &charged).await?;
+                Ok(Verification::Rejected)
+            }
         }
     }
 
-    async fn locked_out(
-        &self,
-        subject: &Subject,
-        kind: FactorKind,
-        until: Timestamp,
-    ) -> Result<Verification> {
-        self.audit_self(
-            &subject.id,
-            AuditAction::VerifyWhileLocked,
-            Some(kind),
-            None,
-        )
-        .await?;
-        Ok(Verification::Locked { until })
-    }
-
-    async fn rejected(&self, subject: &Subject, kind: FactorKind) -> Result<Verification> {
-        Ok(match self.fail(subject, kind).await? {
-            Some(until) => Verification::Locked { until },
-            None => Verification::Rejected,
-        })
-    }
-
-    /// The sign-in hot path: one read of everything needed
-    /// ([`Store::totp_context`]) and, for a right code, one atomic write
-    /// ([`Store::accept_totp_step`]).
+    /// The sign-in hot path: one call that charges the attempt and reads
+    /// everything needed ([`Store::begin_totp_attempt`]) and one atomic
+    /// write: for a right code [`Store::accept_totp_step`], for a wrong one
+    /// its audit event.
     async fn verify_totp(&self, subject: &Subject, input: &str) -> Result<Verification> {
         let kind = FactorKind::Totp;
-        let context = self.store.totp_context(&subject.id).await?;
+        // Malformed input is refused before anything is charged; the
+        // length is checked per authenticator below.
+        let code = Code::parse_any(input)?;
+        let now = self.clock.now();
+        let rule = self.config.throttle;
+        let context = self
+            .store
+            .begin_totp_attempt(&subject.id, rule, now)
+            .await?;
+        let charged = match Self::charged(kind, context.charge, now) {
+            Ok(charged) => charged,
+            Err(refusal) => return Ok(refusal.into()),
+        };
         let policy = context
             .policy
             .unwrap_or_else(|| self.config.default_policy.clone());
-        let rule = super::require_enabled(policy.effective(&subject.roles))?;
-        Self::check_method(&rule, kind)?;
-        let now = self.clock.now();
-        if let Some(until) = context.throttle.locked_at(now) {
-            return self.locked_out(subject, kind, until).await;
-        }
-        let credentials = &context.credentials;
-        let first = credentials
-            .first()
-            .ok_or(Error::Precondition(PreconditionProblem::NotEnrolled))?;
-        let code = Code::parse(input, first.config.digits())?;
-        // Every authenticator is checked, whatever matches.
-        let mut found = None;
-        for credential in credentials {
-            let secret =
-                self.config
-                    .sealer
-                    .open(&credential.sealed_secret, &subject.id, &credential.id)?;
-            let totp = Totp::new(&secret, &credential.config);
-            let window = drift_window(self.config.window, credential.drift);
-            let code = if credential.config.digits() == code.digits() {
-                code.clone()
-            } else {
-                match Code::parse(input, credential.config.digits()) {
-                    Ok(code) => code,
-                    Err(_) => continue,
+        let allowed = super::require_enabled(policy.effective(&subject.roles))
+            .and_then(|rule| Self::check_method(&rule, kind))
+            .and_then(|()| {
+                if context.credentials.is_empty() {
+                    Err(Error::Precondition(PreconditionProblem::NotEnrolled))
+                } else if context
+                    .credentials
+                    .iter()
+                    .all(|c| c.config.digits() != code.digits())
+                {
+                    let expected = context
+                        .credentials
+                        .first()
+                        .map_or(6, |c| c.config.digits().get());
+                    Err(Error::InvalidCode(CodeProblem::WrongLength {
+                        expected,
+                        found: usize::from(code.digits().get()),
+                    }))
+                } else {
+                    Ok(())
                 }
-            };
-            if let Verdict::Match { step, offset } =
-                totp.verify(&code, now.unix(), window, credential.last_step)
-            {
-                found.get_or_insert((credential.id.clone(), step, offset));
+            });
+        self.refund_on_error(&subject.id, &charged, allowed).await?;
+        let found = self
+            .match_totp(subject, &context.credentials, &code, now)
+            .await?;
+        let (id, step, drift) = match found {
+            TotpMatch::Fresh { id, step, drift } => (id, step, drift),
+            TotpMatch::Duplicate => {
+                self.settle_nothing(&subject.id, &charged).await?;
+                return Ok(Verification::Rejected);
             }
-        }
-        let Some((id, step, offset)) = found else {
-            return self.rejected(subject, kind).await;
+            TotpMatch::None => return self.rejected(subject, &charged).await,
         };
-        // The store's compare-and-set makes the step single use; the failure
-        // count is cleared and the success audited in the same write.
+        // The store's compare-and-set makes the step single use; the charge
+        // is settled and the success audited in the same write.
         let audit = NewAuditEvent {
             at: now,
             subject: Some(subject.id.clone()),
@@ -315,11 +533,14 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         };
         if !self
             .store
-            .accept_totp_step(&subject.id, &id, step, offset, now, audit)
+            .accept_totp_step(&subject.id, &id, step, drift, rule, now, audit)
             .await?
         {
-            return self.rejected(subject, kind).await;
+            // Another request used this step first: a duplicate, not a guess.
+            self.settle_nothing(&subject.id, &charged).await?;
+            return Ok(Verification::Rejected);
         }
+        self.audit_refused(&subject.id, &charged).await?;
         Ok(Verification::Accepted {
             factor: kind,
             step: Some(step),
@@ -329,20 +550,89 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         })
     }
 
+    /// Checks `code` against every authenticator with its number of
+    /// digits, whatever matches (constant time per authenticator). A secret
+    /// no configured key opens never matches; each is audited.
+    async fn match_totp(
+        &self,
+        subject: &Subject,
+        credentials: &[TotpCredential],
+        code: &Code,
+        now: Timestamp,
+    ) -> Result<TotpMatch> {
+        let tolerance = self
+            .config
+            .enrollment_window
+            .behind()
+            .max(self.config.enrollment_window.ahead());
+        let mut found = TotpMatch::None;
+        let mut unreadable = Vec::new();
+        for credential in credentials {
+            if credential.config.digits() != code.digits() {
+                continue;
+            }
+            let secret = match self.config.sealer.open(
+                &credential.sealed_secret,
+                &subject.id,
+                &credential.id,
+            ) {
+                Ok(secret) => secret,
+                Err(_) => {
+                    unreadable.push(credential.id.clone());
+                    continue;
+                }
+            };
+            let totp = Totp::new(&secret, &credential.config);
+            let Some(current) = totp.step_at(now.unix()) else {
+                continue;
+            };
+            let (centre, window) =
+                centred(current, credential.drift, self.config.window, tolerance);
+            match totp.verify_step(code, centre, window, credential.last_step) {
+                Verdict::Match { step, offset } => {
+                    if !matches!(found, TotpMatch::Fresh { .. }) {
+                        found = TotpMatch::Fresh {
+                            id: credential.id.clone(),
+                            step,
+                            drift: credential.drift.saturating_add(offset),
+                        };
+                    }
+                }
+                Verdict::Replay => {
+                    if found == TotpMatch::None && is_duplicate(&totp, code, credential, current) {
+                        found = TotpMatch::Duplicate;
+                    }
+                }
+                Verdict::NoMatch => {}
+            }
+        }
+        for id in unreadable {
+            self.audit(
+                &subject.id,
+                Actor::System,
+                AuditAction::SecretUnreadable,
+                Some(FactorKind::Totp),
+                Some(id.to_string()),
+            )
+            .await?;
+        }
+        Ok(found)
+    }
+
+    /// Consumes a recovery code (already normalised); audits the use.
     async fn check_recovery(
         &self,
         subject: &Subject,
-        input: &str,
+        normalized: &str,
         now: Timestamp,
-    ) -> Result<Option<Verification>> {
-        let normalized: Zeroizing<String> = recovery::normalize(input)?;
-        let hash = recovery::hash(&self.config.pepper, &subject.id, &normalized);
+    ) -> Result<Checked<Verification>> {
+        let hash = recovery::hash(&self.config.pepper, &subject.id, normalized);
         if !self
             .store
             .consume_recovery_code(&subject.id, &hash, now)
             .await?
         {
-            return Ok(None);
+            return Ok(Checked::Wrong);
         }
         let left = self.store.recovery_codes_left(&subject.id).await?;
         self.audit_self(
@@ -352,9 +642,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             Some(format!("{left} left")),
         )
         .await?;
-        self.notice(subject, NoticeKind::RecoveryCodeUsed { left })
-            .await?;
-        Ok(Some(Verification::Accepted {
+        Ok(Checked::Right(Verification::Accepted {
             factor: FactorKind::Recovery,
             step: None,
             credential: None,
@@ -363,16 +651,15 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         }))
     }
 
-    /// Tries a sent code; `Ok(true)` if it matched and was consumed.
+    /// Tries a sent code against the channel's active code.
     pub(super) async fn try_sent_code(
         &self,
         subject: &Subject,
         channel: Channel,
-        input: &str,
+        code: &Code,
         now: Timestamp,
-    ) -> Result<bool> {
-        let code = Code::parse(input, Digits::SIX)?;
-        let hash = sent_code_hash(&self.config.pepper, &subject.id, channel, &code);
+    ) -> Result<Checked<()>> {
+        let hash = sent_code_hash(&self.config.pepper, &subject.id, channel, code);
         let attempt = self
             .store
             .attempt_sent_code(
@@ -383,44 +670,94 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 now,
             )
             .await?;
-        Ok(attempt == SentCodeAttempt::Accepted)
+        Ok(match attempt {
+            SentCodeAttempt::Accepted => Checked::Right(()),
+            SentCodeAttempt::Rejected { .. } => Checked::Wrong,
+            // No code to guess: nothing was evaluated.
+            SentCodeAttempt::NoActiveCode => Checked::Nothing,
+        })
     }
 
     async fn check_sent(
         &self,
         subject: &Subject,
         channel: Channel,
-        input: &str,
+        code: &Code,
         now: Timestamp,
-    ) -> Result<Option<Verification>> {
-        self.require_channel(subject, channel).await?;
-        let accepted = self.try_sent_code(subject, channel, input, now).await?;
-        Ok(accepted.then_some(Verification::Accepted {
-            factor: channel.factor(),
-            step: None,
-            credential: None,
-            recovery_codes_left: None,
-            recovery_codes_low: false,
-        }))
+    ) -> Result<Checked<Verification>> {
+        Ok(
+            match self.try_sent_code(subject, channel, code, now).await? {
+                Checked::Right(()) => Checked::Right(Verification::Accepted {
+                    factor: channel.factor(),
+                    step: None,
+                    credential: None,
+                    recovery_codes_left: None,
+                    recovery_codes_low: false,
+                }),
+                Checked::Wrong => Checked::Wrong,
+                Checked::Nothing => Checked::Nothing,
+            },
+        )
     }
 
-    /// Whether `channel` is registered as a factor of `subject`.
-    pub(super) async fn has_channel(&self, subject: &Subject, channel: Channel) -> Result<bool> {
-        Ok(self
+    /// The keyed hash of `subject`'s address on `channel` (e-mail compared
+    /// without case, phone numbers without spaces, dashes, dots and
+    /// brackets).
+    pub(super) fn address_hash(
+        &self,
+        subject: &SubjectId,
+        channel: Channel,
+        address: &str,
+    ) -> CodeHash {
+        let normalized: String = match channel {
+            Channel::Email => address.trim().to_lowercase(),
+            Channel::Sms => address
+                .chars()
+                .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+                .collect(),
+        };
+        self.config
+            .pepper
+            .hash(Purpose::Address(channel), subject, normalized.as_bytes())
+    }
+
+    /// Whether `channel` is a usable factor of `subject`: registered, for
+    /// the address the subject has now.
+    pub(super) async fn channel_state(
+        &self,
+        subject: &Subject,
+        channel: Channel,
+    ) -> Result<ChannelState> {
+        let registered = self
             .store
             .list_channels(&subject.id)
             .await?
-            .iter()
-            .any(|c| c.channel == channel))
+            .into_iter()
+            .find(|c| c.channel == channel);
+        Ok(match (registered, subject.address(channel)) {
+            (None, _) => ChannelState::NotRegistered,
+            (Some(factor), Some(address))
+                if factor.address_hash == self.address_hash(&subject.id, channel, address) =>
+            {
+                ChannelState::Usable
+            }
+            (Some(_), _) => ChannelState::AddressChanged,
+        })
     }
 
+    /// Refuses unless `channel` is a usable factor of `subject`.
     async fn require_channel(&self, subject: &Subject, channel: Channel) -> Result<()> {
-        if self.has_channel(subject, channel).await? {
-            Ok(())
-        } else {
-            Err(Error::Precondition(
+        match self.channel_state(subject, channel).await? {
+            ChannelState::Usable => Ok(()),
+            ChannelState::NotRegistered => Err(Error::Precondition(
                 PreconditionProblem::ChannelNotEnrolled(channel),
-            ))
+            )),
+            ChannelState::AddressChanged if subject.address(channel).is_none() => {
+                Err(Error::Precondition(PreconditionProblem::NoAddress(channel)))
+            }
+            ChannelState::AddressChanged => Err(Error::Precondition(
+                PreconditionProblem::ChannelAddressChanged(channel),
+            )),
         }
     }
 
@@ -450,8 +787,17 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             .address(channel)
             .ok_or(Error::Precondition(PreconditionProblem::NoAddress(channel)))?;
         let now = self.clock.now();
-        if let Some(until) = self.locked(&subject.id, channel.factor(), now).await? {
-            return Ok(SendOutcome::TooSoon { retry_after: until });
+        // No code is sent for a factor whose codes would not be checked.
+        let throttle = self
+            .store
+            .throttle_state(&subject.id, channel.factor())
+            .await?;
+        match self.config.throttle.refusal(&throttle, now) {
+            Some(Charge::Locked { until }) => {
+                return Ok(SendOutcome::TooSoon { retry_after: until });
+            }
+            Some(_) => return Ok(SendOutcome::Blocked),
+            None => {}
         }
         let rules = self.config.sent_codes;
         let code = random_code()?;
@@ -512,14 +858,26 @@ mod tests {
     }
 
     #[test]
-    fn drift_stretches_the_window_towards_it() {
+    fn the_window_is_centred_on_the_drift_and_never_widened() {
         let base = Window::default();
-        assert_eq!(drift_window(base, 0), base);
-        let w = drift_window(base, 3);
-        assert_eq!((w.behind(), w.ahead()), (1, 4));
-        let w = drift_window(base, -2);
-        assert_eq!((w.behind(), w.ahead()), (3, 1));
-        let w = drift_window(base, i16::MIN);
-        assert_eq!((w.behind(), w.ahead()), (Window::MAX_STEPS, 1));
+        let check = |drift: i16, centre: u64, behind: u8, ahead: u8| {
+            let (c, w) = centred(100, drift, base, 10);
+            assert_eq!(
+                (c, w.behind(), w.ahead()),
+                (centre, behind, ahead),
+                "drift {drift}"
+            );
+        };
+        check(0, 100, 1, 1);
+        check(3, 103, 1, 1);
+        check(-2, 98, 1, 1);
+        // At the tolerance the window stops short of leaving it.
+        check(10, 110, 1, 0);
+        check(-10, 90, 0, 1);
+        // A stored drift beyond the tolerance is treated as the tolerance.
+        check(i16::MAX, 110, 1, 0);
+        check(i16::MIN, 90, 0, 1);
+        let (c, w) = centred(0, -3, base, 10);
+        assert_eq!((c, w.behind(), w.ahead()), (0, 1, 1), "no step before 0");
     }
 }

@@ -46,6 +46,9 @@ pub struct RecordedNotice {
     pub kind: NoticeKind,
     /// When.
     pub at: Timestamp,
+    /// The address it was sent to instead of the subject's current one
+    /// (a notice to a previous address).
+    pub to: Option<String>,
 }
 
 #[derive(Default)]
@@ -173,6 +176,7 @@ impl Notifier for RecordingNotifier {
             subject: notice.subject.id.clone(),
             kind: notice.kind,
             at: notice.at,
+            to: notice.to.map(str::to_owned),
         };
         self.with(|log| log.notices.push(record));
         Ok(())
@@ -254,6 +258,7 @@ mod tests {
                         kind,
                         at: Timestamp::from_unix(at),
                         issuer: "Test",
+                        to: None,
                     })
                     .await?;
             }
@@ -270,6 +275,7 @@ mod tests {
                     subject: bob.id.clone(),
                     kind: NoticeKind::MfaDisabled,
                     at: Timestamp::from_unix(11),
+                    to: None,
                 }
             );
             assert_eq!(shared.notices().len(), 3);
