@@ -90,13 +90,18 @@ fn service_verify(c: &mut Criterion) {
             BatchSize::PerIteration,
         );
     });
-    // A wrong code: computed in full, counted as a failure (the counter is
-    // cleared in the untimed setup so the lock never engages).
+    // A wrong code: computed in full, charged as a failure (the charge is
+    // given back in the untimed setup so the lock never engages).
     group.bench_function("mfa-core service/wrong", |b| {
         b.iter_batched(
             || {
-                rt.block_on(mfa.store().reset_failures(&subject.id, FactorKind::Totp))
-                    .unwrap();
+                rt.block_on(mfa.store().settle_attempt(
+                    &subject.id,
+                    FactorKind::Totp,
+                    mfa.config().throttle,
+                    mfa_core::store::Settlement::Refunded,
+                ))
+                .unwrap();
                 let now = clock.advance(Duration::from_secs(30));
                 let right = engine.generate_at(now.unix()).unwrap().expose().to_string();
                 if right == "000000" {

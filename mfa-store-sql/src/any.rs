@@ -223,11 +223,11 @@ mod store_impl {
     use mfa_core::policy::{GraceRecord, Policy};
     use mfa_core::seal::Sealed;
     use mfa_core::store::{
-        Activation, ChannelFactor, IssueOutcome, PendingTotp, RememberedDevice, ReplaceCodes,
-        ResetSummary, SealedEntry, SendLimits, SentCode, SentCodeAttempt, TotpContext,
-        TotpCredential,
+        Activation, ChannelAdded, ChannelFactor, FactorRef, IssueOutcome, PendingTotp,
+        RememberedDevice, Removal, ReplaceCodes, ResetSummary, SealedEntry, SendLimits, SentCode,
+        SentCodeAttempt, Settlement, TotpContext, TotpCredential, Usable,
     };
-    use mfa_core::throttle::{ThrottleRule, ThrottleState};
+    use mfa_core::throttle::{Charge, ThrottleRule, ThrottleState};
     use mfa_core::{Channel, CredentialId, FactorKind, Result, Store, SubjectId, Timestamp};
 
     use super::SqlStore;
@@ -271,8 +271,13 @@ mod store_impl {
             dispatch!(self, s => s.consume_totp_step(subject, id, step, drift, now).await)
         }
 
-        async fn totp_context(&self, subject: &SubjectId) -> Result<TotpContext> {
-            dispatch!(self, s => s.totp_context(subject).await)
+        async fn begin_totp_attempt(
+            &self,
+            subject: &SubjectId,
+            rule: ThrottleRule,
+            now: Timestamp,
+        ) -> Result<TotpContext> {
+            dispatch!(self, s => s.begin_totp_attempt(subject, rule, now).await)
         }
 
         async fn accept_totp_step(
@@ -281,14 +286,20 @@ mod store_impl {
             id: &CredentialId,
             step: u64,
             drift: i16,
+            rule: ThrottleRule,
             now: Timestamp,
             audit: NewAuditEvent,
         ) -> Result<bool> {
-            dispatch!(self, s => s.accept_totp_step(subject, id, step, drift, now, audit).await)
+            dispatch!(self, s => s.accept_totp_step(subject, id, step, drift, rule, now, audit).await)
         }
 
-        async fn remove_totp(&self, subject: &SubjectId, id: &CredentialId) -> Result<bool> {
-            dispatch!(self, s => s.remove_totp(subject, id).await)
+        async fn remove_factor(
+            &self,
+            subject: &SubjectId,
+            factor: &FactorRef,
+            keep: Option<Usable>,
+        ) -> Result<Removal> {
+            dispatch!(self, s => s.remove_factor(subject, factor, keep).await)
         }
 
         async fn replace_recovery_codes(
@@ -317,14 +328,9 @@ mod store_impl {
         async fn add_channel(
             &self,
             subject: &SubjectId,
-            channel: Channel,
-            now: Timestamp,
-        ) -> Result<bool> {
-            dispatch!(self, s => s.add_channel(subject, channel, now).await)
-        }
-
-        async fn remove_channel(&self, subject: &SubjectId, channel: Channel) -> Result<bool> {
-            dispatch!(self, s => s.remove_channel(subject, channel).await)
+            factor: ChannelFactor,
+        ) -> Result<ChannelAdded> {
+            dispatch!(self, s => s.add_channel(subject, factor).await)
         }
 
         async fn list_channels(&self, subject: &SubjectId) -> Result<Vec<ChannelFactor>> {
@@ -358,18 +364,24 @@ mod store_impl {
             dispatch!(self, s => s.throttle_state(subject, kind).await)
         }
 
-        async fn record_failure(
+        async fn charge_attempt(
             &self,
             subject: &SubjectId,
             kind: FactorKind,
             rule: ThrottleRule,
             now: Timestamp,
-        ) -> Result<ThrottleState> {
-            dispatch!(self, s => s.record_failure(subject, kind, rule, now).await)
+        ) -> Result<Charge> {
+            dispatch!(self, s => s.charge_attempt(subject, kind, rule, now).await)
         }
 
-        async fn reset_failures(&self, subject: &SubjectId, kind: FactorKind) -> Result<()> {
-            dispatch!(self, s => s.reset_failures(subject, kind).await)
+        async fn settle_attempt(
+            &self,
+            subject: &SubjectId,
+            kind: FactorKind,
+            rule: ThrottleRule,
+            settlement: Settlement,
+        ) -> Result<()> {
+            dispatch!(self, s => s.settle_attempt(subject, kind, rule, settlement).await)
         }
 
         async fn put_device(&self, device: RememberedDevice) -> Result<()> {

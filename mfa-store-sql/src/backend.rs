@@ -68,6 +68,8 @@ pub(crate) enum Arg<'a> {
     OptText(Option<&'a str>),
     /// Bytes (sealed secrets, hashes).
     Bytes(&'a [u8]),
+    /// Nullable bytes.
+    OptBytes(Option<&'a [u8]>),
 }
 
 /// Reading one column of a result row.
@@ -86,6 +88,8 @@ pub(crate) trait DbRow {
     fn opt_id(&self, i: usize) -> Result<Option<String>, sqlx::Error>;
     /// A byte column.
     fn bytes(&self, i: usize) -> Result<Vec<u8>, sqlx::Error>;
+    /// A nullable byte column.
+    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, sqlx::Error>;
     /// Every column as bytes: blobs as they are, text as UTF-8, numbers
     /// in decimal, NULL as nothing.
     #[cfg(feature = "testing")]
@@ -242,6 +246,10 @@ macro_rules! impl_backend {
                 sqlx::Row::try_get(self, i)
             }
 
+            fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
+                sqlx::Row::try_get(self, i)
+            }
+
             #[cfg(feature = "testing")]
             fn cells(&self) -> Result<Vec<Vec<u8>>, sqlx::Error> {
                 use sqlx::Row as _;
@@ -324,6 +332,7 @@ macro_rules! impl_backend {
                     Arg::Text(v) => query.bind(v),
                     Arg::OptText(v) => query.bind(v),
                     Arg::Bytes(v) => query.bind(v),
+                    Arg::OptBytes(v) => query.bind(v),
                 }
             }
         }

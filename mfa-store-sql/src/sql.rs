@@ -63,9 +63,14 @@ pub(crate) struct Sql {
     pub(crate) insert_recovery: Stmt,
     pub(crate) consume_recovery: Stmt,
     // channels
-    pub(crate) add_channel: Stmt,
+    pub(crate) insert_channel: Stmt,
+    pub(crate) update_channel: Stmt,
+    pub(crate) get_channel: Stmt,
     pub(crate) remove_channel: Stmt,
     pub(crate) list_channels: Stmt,
+    pub(crate) drop_unregistered_codes: Stmt,
+    pub(crate) count_totp: Stmt,
+    pub(crate) totp_exists: Stmt,
     // sent codes
     pub(crate) sends_in_window: Stmt,
     pub(crate) prune_sends: Stmt,
@@ -78,10 +83,14 @@ pub(crate) struct Sql {
     pub(crate) delete_sends: Stmt,
     // throttling
     pub(crate) get_throttle: Stmt,
-    pub(crate) bump_failures: Stmt,
-    pub(crate) get_failures: Stmt,
-    pub(crate) set_lock: Stmt,
-    pub(crate) reset_throttle: Stmt,
+    pub(crate) get_throttle_locked: Stmt,
+    pub(crate) ensure_throttle: Stmt,
+    pub(crate) put_throttle: Stmt,
+    pub(crate) charge: Stmt,
+    pub(crate) begin_totp: Stmt,
+    pub(crate) settle_succeed: Stmt,
+    pub(crate) settle_refund: Stmt,
+    pub(crate) unblock_others: Stmt,
     pub(crate) delete_throttle: Stmt,
     // devices
     pub(crate) insert_device: Stmt,
@@ -128,7 +137,7 @@ const NUMBERED: Sql = Sql {
          digits = excluded.digits, period = excluded.period, t0 = excluded.t0, \
          created_at = excluded.created_at, expires_at = excluded.expires_at",
     ),
-    delete_pending_of_subject: UNUSED,
+    delete_pending_of_subject: s(1, "DELETE FROM mfa_totp_pending WHERE subject = $1"),
     get_pending: s(
         3,
         "SELECT id, subject, sealed_secret, algorithm, digits, period, t0, created_at, expires_at \
@@ -190,10 +199,20 @@ const NUMBERED: Sql = Sql {
         2,
         "DELETE FROM mfa_recovery_codes WHERE subject = $1 AND code_hash = $2",
     ),
-    add_channel: s(
-        3,
-        "INSERT INTO mfa_channels (subject, channel, added_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (subject, channel) DO NOTHING",
+    insert_channel: s(
+        5,
+        "INSERT INTO mfa_channels (subject, channel, added_at, address_hash, sealed_address) \
+         VALUES ($1, $2, $3, $4, $5)",
+    ),
+    update_channel: s(
+        5,
+        "UPDATE mfa_channels SET added_at = $3, address_hash = $4, sealed_address = $5 \
+         WHERE subject = $1 AND channel = $2",
+    ),
+    get_channel: s(
+        2,
+        "SELECT channel, added_at, address_hash, sealed_address FROM mfa_channels \
+         WHERE subject = $1 AND channel = $2",
     ),
     remove_channel: s(
         2,
@@ -201,8 +220,16 @@ const NUMBERED: Sql = Sql {
     ),
     list_channels: s(
         1,
-        "SELECT channel, added_at FROM mfa_channels WHERE subject = $1",
+        "SELECT channel, added_at, address_hash, sealed_address FROM mfa_channels \
+         WHERE subject = $1",
     ),
+    drop_unregistered_codes: s(
+        1,
+        "DELETE FROM mfa_sent_codes WHERE subject = $1 \
+         AND channel NOT IN (SELECT channel FROM mfa_channels WHERE subject = $1)",
+    ),
+    count_totp: s(1, "SELECT COUNT(*) FROM mfa_totp WHERE subject = $1"),
+    totp_exists: s(2, "SELECT 1 FROM mfa_totp WHERE subject = $1 AND id = $2"),
     sends_in_window: s(
         4,
         "SELECT COUNT(*), MIN(issued_at), MAX(issued_at) FROM mfa_code_sends \
@@ -238,24 +265,80 @@ const NUMBERED: Sql = Sql {
     delete_sends: s(1, "DELETE FROM mfa_code_sends WHERE subject = $1"),
     get_throttle: s(
         2,
-        "SELECT failures, locked_until FROM mfa_throttle WHERE subject = $1 AND factor = $2",
+        "SELECT failures, locked_until, recent, last_charge_at, refused, refused_before \
+         FROM mfa_throttle WHERE subject = $1 AND factor = $2",
     ),
-    bump_failures: s(
+    // SQLite: `BEGIN IMMEDIATE` already holds the write lock.
+    get_throttle_locked: s(
         2,
-        "INSERT INTO mfa_throttle (subject, factor, failures, locked_until) VALUES ($1, $2, 1, NULL) \
-         ON CONFLICT (subject, factor) DO UPDATE SET failures = CASE \
-         WHEN mfa_throttle.failures < 4294967295 THEN mfa_throttle.failures + 1 \
-         ELSE mfa_throttle.failures END \
-         RETURNING failures",
+        "SELECT failures, locked_until, recent, last_charge_at, refused, refused_before \
+         FROM mfa_throttle WHERE subject = $1 AND factor = $2",
     ),
-    get_failures: UNUSED,
-    set_lock: s(
+    ensure_throttle: s(
+        2,
+        "INSERT INTO mfa_throttle \
+         (subject, factor, failures, locked_until, recent, last_charge_at, refused, refused_before) \
+         VALUES ($1, $2, 0, NULL, 0, NULL, 0, 0) ON CONFLICT (subject, factor) DO NOTHING",
+    ),
+    put_throttle: s(
+        8,
+        "UPDATE mfa_throttle SET failures = $3, locked_until = $4, recent = $5, \
+         last_charge_at = $6, refused = $7, refused_before = $8 \
+         WHERE subject = $1 AND factor = $2",
+    ),
+    // `ThrottleRule::charge` in one upsert, as for PostgreSQL (see there);
+    // SQLite spells `LEAST` `MIN` and needs no casts.
+    charge: s(
+        8,
+        "INSERT INTO mfa_throttle AS t \
+         (subject, factor, failures, locked_until, recent, last_charge_at, refused, refused_before) \
+         VALUES ($1, $2, 1, $8, 1, $3, 0, 0) \
+         ON CONFLICT (subject, factor) DO UPDATE SET \
+         failures = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.failures + 1 ELSE t.failures END, \
+         locked_until = CASE WHEN NOT (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.locked_until \
+             WHEN t.failures + 1 < $4 THEN NULL \
+             WHEN $5 > $6 / (1 << MIN(t.failures + 1 - $4, 31)) THEN $3 + $6 \
+             ELSE $3 + $5 * (1 << MIN(t.failures + 1 - $4, 31)) END, \
+         recent = CASE WHEN NOT (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.recent \
+             WHEN t.last_charge_at IS NOT NULL AND $3 < t.last_charge_at + $5 THEN t.recent + 1 \
+             ELSE 1 END, \
+         last_charge_at = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN $3 ELSE t.last_charge_at END, \
+         refused_before = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.refused ELSE t.refused_before END, \
+         refused = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN 0 ELSE t.refused + 1 END \
+         RETURNING failures, locked_until, recent, last_charge_at, refused, refused_before",
+    ),
+    // PostgreSQL only: SQLite has no data-modifying CTEs.
+    begin_totp: UNUSED,
+    // `ThrottleRule::succeed`: r = min(recent, failures) - 1 (at least 0)
+    // becomes both counts; the lock stays only if r >= free failures ($3).
+    settle_succeed: s(
         3,
-        "UPDATE mfa_throttle SET locked_until = $3 WHERE subject = $1 AND factor = $2",
+        "UPDATE mfa_throttle SET \
+         failures = CASE WHEN recent < failures THEN \
+             (CASE WHEN recent > 0 THEN recent - 1 ELSE 0 END) \
+             ELSE (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) END, \
+         recent = CASE WHEN recent < failures THEN \
+             (CASE WHEN recent > 0 THEN recent - 1 ELSE 0 END) \
+             ELSE (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) END, \
+         locked_until = CASE WHEN (CASE WHEN recent < failures THEN recent ELSE failures END) - 1 >= $3 \
+             THEN locked_until ELSE NULL END \
+         WHERE subject = $1 AND factor = $2",
     ),
-    reset_throttle: s(
-        2,
-        "DELETE FROM mfa_throttle WHERE subject = $1 AND factor = $2",
+    // `ThrottleRule::refund`: one charge back; the lock stays only if the
+    // count stays at or above the free failures ($3).
+    settle_refund: s(
+        3,
+        "UPDATE mfa_throttle SET \
+         failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, \
+         recent = CASE WHEN recent >= failures THEN \
+             (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) \
+             WHEN recent > 0 THEN recent - 1 ELSE 0 END, \
+         locked_until = CASE WHEN failures - 1 >= $3 THEN locked_until ELSE NULL END \
+         WHERE subject = $1 AND factor = $2",
+    ),
+    unblock_others: s(
+        3,
+        "DELETE FROM mfa_throttle WHERE subject = $1 AND factor <> $2 AND failures >= $3",
     ),
     delete_throttle: s(1, "DELETE FROM mfa_throttle WHERE subject = $1"),
     insert_device: s(
@@ -351,17 +434,78 @@ pub(crate) const SQLITE: Sql = Sql {
 /// PostgreSQL.
 #[cfg(feature = "postgres")]
 pub(crate) const POSTGRES: Sql = Sql {
+    // `ThrottleRule::charge` in one upsert: $1 subject, $2 kind, $3 now,
+    // $4 free failures (at least 1), $5 base lock, $6 longest lock (both
+    // in seconds), $7 failures that block, $8 the lock after a first
+    // charge. Every SET expression reads the row as it was (PostgreSQL
+    // evaluates them all against the old row, after locking it), so a
+    // refused attempt only counts as refused. A charge returns
+    // `refused = 0`; a refusal at least 1.
+    charge: s(
+        8,
+        "INSERT INTO mfa_throttle AS t \
+         (subject, factor, failures, locked_until, recent, last_charge_at, refused, refused_before) \
+         VALUES ($1, $2, 1, $8, 1, $3, 0, 0) \
+         ON CONFLICT (subject, factor) DO UPDATE SET \
+         failures = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.failures + 1 ELSE t.failures END, \
+         locked_until = CASE WHEN NOT (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.locked_until \
+             WHEN t.failures + 1 < $4 THEN NULL \
+             WHEN $5 > $6 / (1::bigint << LEAST(t.failures + 1 - $4, 31)::int) THEN $3 + $6 \
+             ELSE $3 + $5 * (1::bigint << LEAST(t.failures + 1 - $4, 31)::int) END, \
+         recent = CASE WHEN NOT (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.recent \
+             WHEN t.last_charge_at IS NOT NULL AND $3 < t.last_charge_at + $5 THEN t.recent + 1 \
+             ELSE 1 END, \
+         last_charge_at = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN $3 ELSE t.last_charge_at END, \
+         refused_before = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.refused ELSE t.refused_before END, \
+         refused = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN 0 ELSE t.refused + 1 END \
+         RETURNING failures, locked_until, recent, last_charge_at, refused, refused_before",
+    ),
+    // The charge, then the policy and the authenticators, in one round
+    // trip: the sign-in's first statement.
+    begin_totp: s(
+        8,
+        "WITH ch AS (INSERT INTO mfa_throttle AS t \
+         (subject, factor, failures, locked_until, recent, last_charge_at, refused, refused_before) \
+         VALUES ($1, $2, 1, $8, 1, $3, 0, 0) \
+         ON CONFLICT (subject, factor) DO UPDATE SET \
+         failures = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.failures + 1 ELSE t.failures END, \
+         locked_until = CASE WHEN NOT (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.locked_until \
+             WHEN t.failures + 1 < $4 THEN NULL \
+             WHEN $5 > $6 / (1::bigint << LEAST(t.failures + 1 - $4, 31)::int) THEN $3 + $6 \
+             ELSE $3 + $5 * (1::bigint << LEAST(t.failures + 1 - $4, 31)::int) END, \
+         recent = CASE WHEN NOT (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.recent \
+             WHEN t.last_charge_at IS NOT NULL AND $3 < t.last_charge_at + $5 THEN t.recent + 1 \
+             ELSE 1 END, \
+         last_charge_at = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN $3 ELSE t.last_charge_at END, \
+         refused_before = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN t.refused ELSE t.refused_before END, \
+         refused = CASE WHEN (t.failures < $7 AND (t.locked_until IS NULL OR t.locked_until <= $3)) THEN 0 ELSE t.refused + 1 END \
+         RETURNING failures, locked_until, recent, last_charge_at, refused, refused_before) \
+         SELECT p.policy, ch.failures, ch.locked_until, ch.recent, ch.last_charge_at, \
+         ch.refused, ch.refused_before, \
+         c.id, c.subject, c.name, c.sealed_secret, c.algorithm, c.digits, c.period, c.t0, \
+         c.last_step, c.drift, c.created_at, c.last_used_at \
+         FROM ch LEFT JOIN mfa_policy p ON p.id = 1 \
+         LEFT JOIN mfa_totp c ON c.subject = $1 \
+         ORDER BY c.created_at, c.seq",
+    ),
     // One round trip: the compare-and-set, and only if it changed a row
-    // (the other parts read its RETURNING), clearing the TOTP failures and
-    // appending the audit event. All three commit together.
+    // (the other parts read its RETURNING), settling the TOTP charge as a
+    // success ($13 free failures), unblocking the other kinds ($14 failures
+    // that block) and appending the audit event. All commit together.
     accept_step: s(
-        12,
+        14,
         "WITH consumed AS ( \
              UPDATE mfa_totp SET last_step = $3, drift = $4, last_used_at = $5 \
              WHERE subject = $1 AND id = $2 AND (last_step IS NULL OR last_step < $3) \
              RETURNING subject \
-         ), cleared AS ( \
-             DELETE FROM mfa_throttle WHERE subject = $1 AND factor = 'totp' \
+         ), settled AS ( \
+             UPDATE mfa_throttle SET failures = (CASE WHEN recent < failures THEN (CASE WHEN recent > 0 THEN recent - 1 ELSE 0 END) ELSE (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) END), \
+             recent = (CASE WHEN recent < failures THEN (CASE WHEN recent > 0 THEN recent - 1 ELSE 0 END) ELSE (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) END), \
+             locked_until = CASE WHEN (CASE WHEN recent < failures THEN recent ELSE failures END) - 1 >= $13 \
+                 THEN locked_until ELSE NULL END \
+             WHERE subject = $1 AND factor = 'totp' AND EXISTS (SELECT 1 FROM consumed) \
+         ), unblocked AS ( \
+             DELETE FROM mfa_throttle WHERE subject = $1 AND factor <> 'totp' AND failures >= $14 \
              AND EXISTS (SELECT 1 FROM consumed) \
          ), logged AS ( \
              INSERT INTO mfa_audit (at, subject, actor_kind, actor_id, action, factor, detail) \
@@ -452,9 +596,21 @@ pub(crate) const MYSQL: Sql = Sql {
     ),
     // A duplicate is reported as a unique violation, which the operation
     // turns into `false` (`INSERT IGNORE` would also hide other errors).
-    add_channel: s(
-        3,
-        "INSERT INTO mfa_channels (subject, channel, added_at) VALUES (?, ?, ?)",
+    insert_channel: s(
+        5,
+        "INSERT INTO mfa_channels (subject, channel, added_at, address_hash, sealed_address) \
+         VALUES (?, ?, ?, ?, ?)",
+    ),
+    update_channel: p(
+        5,
+        &[3, 4, 5, 1, 2],
+        "UPDATE mfa_channels SET added_at = ?, address_hash = ?, sealed_address = ? \
+         WHERE subject = ? AND channel = ?",
+    ),
+    get_channel: s(
+        2,
+        "SELECT channel, added_at, address_hash, sealed_address FROM mfa_channels \
+         WHERE subject = ? AND channel = ?",
     ),
     remove_channel: s(
         2,
@@ -462,8 +618,17 @@ pub(crate) const MYSQL: Sql = Sql {
     ),
     list_channels: s(
         1,
-        "SELECT channel, added_at FROM mfa_channels WHERE subject = ?",
+        "SELECT channel, added_at, address_hash, sealed_address FROM mfa_channels \
+         WHERE subject = ?",
     ),
+    drop_unregistered_codes: p(
+        1,
+        &[1, 1],
+        "DELETE FROM mfa_sent_codes WHERE subject = ? \
+         AND channel NOT IN (SELECT channel FROM mfa_channels WHERE subject = ?)",
+    ),
+    count_totp: s(1, "SELECT COUNT(*) FROM mfa_totp WHERE subject = ?"),
+    totp_exists: s(2, "SELECT 1 FROM mfa_totp WHERE subject = ? AND id = ?"),
     sends_in_window: s(
         4,
         "SELECT COUNT(*), MIN(issued_at), MAX(issued_at) FROM mfa_code_sends \
@@ -502,25 +667,63 @@ pub(crate) const MYSQL: Sql = Sql {
     delete_sends: s(1, "DELETE FROM mfa_code_sends WHERE subject = ?"),
     get_throttle: s(
         2,
-        "SELECT failures, locked_until FROM mfa_throttle WHERE subject = ? AND factor = ?",
+        "SELECT failures, locked_until, recent, last_charge_at, refused, refused_before \
+         FROM mfa_throttle WHERE subject = ? AND factor = ?",
     ),
-    bump_failures: s(
+    get_throttle_locked: s(
         2,
-        "INSERT INTO mfa_throttle (subject, factor, failures, locked_until) VALUES (?, ?, 1, NULL) \
-         ON DUPLICATE KEY UPDATE failures = IF(failures < 4294967295, failures + 1, failures)",
+        "SELECT failures, locked_until, recent, last_charge_at, refused, refused_before \
+         FROM mfa_throttle WHERE subject = ? AND factor = ? FOR UPDATE",
     ),
-    get_failures: s(
+    // Not `INSERT IGNORE`: its shared lock on an existing row, upgraded by
+    // the `FOR UPDATE` that follows, deadlocks concurrent charges. This
+    // takes the exclusive lock at once.
+    ensure_throttle: s(
         2,
-        "SELECT failures FROM mfa_throttle WHERE subject = ? AND factor = ?",
+        "INSERT INTO mfa_throttle \
+         (subject, factor, failures, locked_until, recent, last_charge_at, refused, refused_before) \
+         VALUES (?, ?, 0, NULL, 0, NULL, 0, 0) ON DUPLICATE KEY UPDATE subject = subject",
     ),
-    set_lock: p(
+    put_throttle: p(
+        8,
+        &[3, 4, 5, 6, 7, 8, 1, 2],
+        "UPDATE mfa_throttle SET failures = ?, locked_until = ?, recent = ?, \
+         last_charge_at = ?, refused = ?, refused_before = ? \
+         WHERE subject = ? AND factor = ?",
+    ),
+    charge: UNUSED,
+    begin_totp: UNUSED,
+    // MySQL assigns left to right and later expressions see earlier
+    // assignments: the lock first (old counts), then `recent`, then
+    // `failures = recent` (the new value, which is the same number).
+    settle_succeed: p(
         3,
         &[3, 1, 2],
-        "UPDATE mfa_throttle SET locked_until = ? WHERE subject = ? AND factor = ?",
+        "UPDATE mfa_throttle SET \
+         locked_until = CASE WHEN (CASE WHEN recent < failures THEN recent ELSE failures END) - 1 >= ? \
+             THEN locked_until ELSE NULL END, \
+         recent = CASE WHEN recent < failures THEN \
+             (CASE WHEN recent > 0 THEN recent - 1 ELSE 0 END) \
+             ELSE (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) END, \
+         failures = recent \
+         WHERE subject = ? AND factor = ?",
     ),
-    reset_throttle: s(
-        2,
-        "DELETE FROM mfa_throttle WHERE subject = ? AND factor = ?",
+    // Left to right: the lock and `recent` read the old `failures`, which
+    // is assigned last.
+    settle_refund: p(
+        3,
+        &[3, 1, 2],
+        "UPDATE mfa_throttle SET \
+         locked_until = CASE WHEN failures - 1 >= ? THEN locked_until ELSE NULL END, \
+         recent = CASE WHEN recent >= failures THEN \
+             (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) \
+             WHEN recent > 0 THEN recent - 1 ELSE 0 END, \
+         failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
+         WHERE subject = ? AND factor = ?",
+    ),
+    unblock_others: s(
+        3,
+        "DELETE FROM mfa_throttle WHERE subject = ? AND factor <> ? AND failures >= ?",
     ),
     delete_throttle: s(1, "DELETE FROM mfa_throttle WHERE subject = ?"),
     insert_device: s(
@@ -704,16 +907,10 @@ mod tests {
     fn every_statement_a_dialect_runs_exists_in_it() {
         // Fields only MySQL runs are UNUSED elsewhere, and vice versa.
         for ((field, numbered), (_, mysql)) in fields(&NUMBERED).into_iter().zip(fields(&MYSQL)) {
-            let only_mysql = [
-                "delete_pending_of_subject",
-                "delete_pending",
-                "sent_code_tries",
-                "get_failures",
-                "get_live_device",
-            ];
-            // PostgreSQL-only statements (SQLite and MySQL take a
-            // transaction instead).
-            if field == "accept_step" {
+            let only_mysql = ["delete_pending", "sent_code_tries", "get_live_device"];
+            // Statements MySQL does not run (it takes a transaction
+            // instead): the one-statement charge, and PostgreSQL's CTEs.
+            if ["accept_step", "begin_totp", "charge"].contains(&field) {
                 continue;
             }
             assert!(!mysql.sql.is_empty(), "mysql.{field} missing");
@@ -748,9 +945,14 @@ mod tests {
             delete_recovery,
             insert_recovery,
             consume_recovery,
-            add_channel,
+            insert_channel,
+            update_channel,
+            get_channel,
             remove_channel,
             list_channels,
+            drop_unregistered_codes,
+            count_totp,
+            totp_exists,
             sends_in_window,
             prune_sends,
             log_send,
@@ -761,10 +963,14 @@ mod tests {
             delete_sent_codes,
             delete_sends,
             get_throttle,
-            bump_failures,
-            get_failures,
-            set_lock,
-            reset_throttle,
+            get_throttle_locked,
+            ensure_throttle,
+            put_throttle,
+            charge,
+            begin_totp,
+            settle_succeed,
+            settle_refund,
+            unblock_others,
             delete_throttle,
             insert_device,
             touch_device,

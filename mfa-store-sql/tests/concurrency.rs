@@ -1,8 +1,9 @@
 //! Several application instances on one database: 4 pools × 16 tasks race
 //! for the same TOTP step, recovery code and e-mail code, round after
-//! round, and exactly one wins each race; 64 concurrent failures count to
-//! exactly 64 with 64 distinct counts; concurrent sends never exceed the
-//! limits; of concurrent activations one succeeds.
+//! round, and exactly one wins each race; of 64 concurrent attempts exactly
+//! five are charged before the lock refuses the rest, and an hour of such
+//! bursts gets no more than the sequential budget; concurrent sends never
+//! exceed the limits; of concurrent activations one succeeds.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 
@@ -17,7 +18,7 @@ use mfa_core::seal::{Sealer, SealingKey};
 use mfa_core::store::{
     Activation, IssueOutcome, PendingTotp, ReplaceCodes, SendLimits, SentCode, SentCodeAttempt,
 };
-use mfa_core::throttle::ThrottleRule;
+use mfa_core::throttle::{Charge, ThrottleRule};
 use mfa_core::{Channel, CredentialId, FactorKind, Secret, Store, SubjectId, Timestamp};
 use tokio::sync::Barrier;
 
@@ -209,31 +210,61 @@ async fn instances<S: Store>(stores: Vec<S>) {
     left.sort_unstable();
     assert_eq!(left, vec![0, 1, 2, 3, 4], "{outcomes:?}");
 
-    // --- 64 concurrent failures: counted exactly, each count seen once
+    // --- 64 concurrent attempts: charged before any is checked, so exactly
+    // free_failures are charged and the rest refused by the lock.
     let rule = ThrottleRule::default();
     let failing = subject.clone();
-    let mut counts: Vec<u32> = race(&stores, move |s: Arc<S>| {
+    let charges: Vec<Charge> = race(&stores, move |s: Arc<S>| {
         let subject = failing.clone();
         async move {
-            s.record_failure(&subject, FactorKind::Totp, rule, t(2000))
+            s.charge_attempt(&subject, FactorKind::Totp, rule, t(2000))
                 .await
                 .unwrap()
-                .failures
         }
     })
     .await;
-    counts.sort_unstable();
-    let total = (POOLS * TASKS_PER_POOL) as u32;
-    assert_eq!(counts, (1..=total).collect::<Vec<_>>());
+    let charged = charges
+        .iter()
+        .filter(|c| matches!(c, Charge::Charged { .. }))
+        .count();
+    assert_eq!(charged, rule.free_failures as usize, "{charges:?}");
     let state = first
         .throttle_state(&subject, FactorKind::Totp)
         .await
         .unwrap();
-    assert_eq!(state, rule.after_failure(total - 1, t(2000)));
-    // The lock-out notification (sent when the count reaches 5) fires once.
+    assert_eq!(state.failures, rule.free_failures);
+    assert_eq!(state.refused as usize, POOLS * TASKS_PER_POOL - charged);
+    // Exactly one charge started the lock (and would notify).
     assert_eq!(
-        counts.iter().filter(|c| **c == rule.free_failures).count(),
+        charges
+            .iter()
+            .filter(|c| matches!(c, Charge::Charged { state, .. } if state.locked_until.is_some()))
+            .count(),
         1
+    );
+    // An hour of bursts from every instance: no more charges than the
+    // sequential budget (10 in the first hour).
+    let hourly = SubjectId::new(format!("{}-hourly", subject.as_str())).unwrap();
+    let mut total = 0;
+    for step in 0..60u64 {
+        let attacker = hourly.clone();
+        let now = t(10_000 + step * 60);
+        total += race(&stores, move |s: Arc<S>| {
+            let subject = attacker.clone();
+            async move {
+                s.charge_attempt(&subject, FactorKind::Email, rule, now)
+                    .await
+                    .unwrap()
+            }
+        })
+        .await
+        .iter()
+        .filter(|c| matches!(c, Charge::Charged { .. }))
+        .count();
+    }
+    assert_eq!(
+        total, 10,
+        "the first hour's budget across {POOLS} instances"
     );
 
     // --- concurrent sends never exceed the limits

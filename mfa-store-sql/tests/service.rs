@@ -276,7 +276,9 @@ async fn statements_per_verify<S: Store>(store: S, sent: impl Fn(&S) -> u64) -> 
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     for _ in 0..5 {
-        let now = clock.advance(Duration::from_secs(30));
+        // More than a lock period apart: each success clears the previous
+        // run's failure (one within the same run would stay charged).
+        let now = clock.advance(Duration::from_secs(61));
         let code = totp.generate_at(now.unix()).unwrap().expose().to_string();
         let before = counter(&mfa);
         let v = mfa.verify(&subject, Attempt::Totp(&code)).await.unwrap();
@@ -342,9 +344,11 @@ mod sqlite {
         let store = common::sqlite::file().await.unwrap();
         let (accepted, rejected) =
             statements_per_verify(store, mfa_store_sql::SqliteStore::statements_sent).await;
-        // Context read, then BEGIN IMMEDIATE, the compare-and-set, clearing
-        // failures, the audit event and COMMIT (in-process, no network).
-        assert_eq!(accepted, 6);
+        // The charge (one upsert) and the context read; then BEGIN
+        // IMMEDIATE, the compare-and-set, settling the charge, unblocking
+        // other kinds, the audit event and COMMIT (in-process, no network).
+        // A wrong code: the charge, the context read and its audit event.
+        assert_eq!((accepted, rejected), (8, 3));
         println!("sqlite: {accepted} statements per accepted sign-in, {rejected} per rejected");
     }
 }
@@ -369,9 +373,10 @@ mod postgres {
         };
         let (accepted, rejected) =
             statements_per_verify(store, mfa_store_sql::PostgresStore::statements_sent).await;
-        // One read of policy + throttle + authenticators; one statement
-        // that consumes the step, clears failures and audits.
-        assert_eq!(accepted, 2);
+        // One statement that charges the attempt and reads policy and
+        // authenticators; then one that consumes the step, settles the
+        // charge and audits (a right code) or the audit event (a wrong one).
+        assert_eq!((accepted, rejected), (2, 2));
         println!("postgres: {accepted} round trips per accepted sign-in, {rejected} per rejected");
     }
 }
@@ -396,7 +401,10 @@ mod mysql {
         };
         let (accepted, rejected) =
             statements_per_verify(store, mfa_store_sql::MySqlStore::statements_sent).await;
-        assert_eq!(accepted, 6);
+        // The charge is a transaction (BEGIN, upsert, SELECT … FOR UPDATE,
+        // UPDATE, COMMIT), then the context read; a right code is a second
+        // transaction of six, a wrong one its audit event.
+        assert_eq!((accepted, rejected), (12, 7));
         println!("mysql: {accepted} round trips per accepted sign-in, {rejected} per rejected");
     }
 }

@@ -23,7 +23,7 @@ async fn all_unavailable<S: Store>(store: &S) {
             .await
             .map(drop),
         store
-            .record_failure(&alice, FactorKind::Totp, ThrottleRule::default(), now)
+            .charge_attempt(&alice, FactorKind::Totp, ThrottleRule::default(), now)
             .await
             .map(drop),
         store.reset_subject(&alice).await.map(drop),

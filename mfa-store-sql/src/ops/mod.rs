@@ -13,14 +13,21 @@ use mfa_core::pepper::CodeHash;
 use mfa_core::policy::{GraceRecord, Policy};
 use mfa_core::seal::Sealed;
 use mfa_core::store::{
-    Activation, ChannelFactor, IssueOutcome, PendingTotp, RememberedDevice, ReplaceCodes,
-    ResetSummary, SealedEntry, SendLimits, SentCode, SentCodeAttempt, TotpContext, TotpCredential,
+    Activation, IssueOutcome, PendingTotp, RememberedDevice, ReplaceCodes, ResetSummary,
+    SealedEntry, SendLimits, SentCode, SentCodeAttempt, TotpCredential,
 };
-use mfa_core::throttle::{ThrottleRule, ThrottleState};
 use mfa_core::{Channel, CredentialId, FactorKind, SubjectId, Timestamp};
 
-use crate::backend::{Arg, Backend, DbRow, Dialect};
+use crate::backend::{Arg, Backend, DbRow};
 use crate::error::{Class, SqlStoreError, corrupt, is_unique_violation};
+
+mod factors;
+mod throttle;
+
+pub(crate) use factors::{add_channel, list_channels, remove_factor};
+pub(crate) use throttle::{
+    accept_totp_step, begin_totp_attempt, charge_attempt, settle_attempt, throttle_state,
+};
 
 /// Why an operation failed, before it is reported as an
 /// [`mfa_core::Error`].
@@ -384,6 +391,13 @@ pub(crate) async fn activate_totp<B: Backend>(
         ],
     )
     .await?;
+    // The subject now has a factor: pending channel enrollments go.
+    B::tx_execute(
+        &mut tx,
+        sql.drop_unregistered_codes,
+        &[Arg::Id(subject.as_str())],
+    )
+    .await?;
     B::commit(tx).await?;
     Ok(Some(credential))
 }
@@ -428,98 +442,6 @@ fn consume_args<'a>(
         Arg::Int(drift.into()),
         Arg::Int(ts(now, "last_used_at")?),
     ])
-}
-
-/// One `SELECT`: an anchor row left-joined with the policy row, the
-/// subject's TOTP throttle row and their authenticators (one result row
-/// per authenticator, or a single row of NULLs for the authenticator
-/// columns when there is none).
-pub(crate) async fn totp_context<B: Backend>(b: &B, subject: &SubjectId) -> R<TotpContext> {
-    const T: &str = "totp context";
-    let rows = b
-        .fetch_all(B::SQL.totp_context, &[Arg::Id(subject.as_str())])
-        .await?;
-    let Some(first) = rows.first() else {
-        return Err(corrupt("totp context (no anchor row)", None).into());
-    };
-    let policy = column(first.opt_text(0), T)?
-        .map(|json| {
-            serde_json::from_str(&json)
-                .map_err(|e| Fail::from(corrupt("mfa_policy.policy", Some(Box::new(e)))))
-        })
-        .transpose()?;
-    let throttle = match column(first.opt_int(1), T)? {
-        None => ThrottleState::default(),
-        Some(failures) => ThrottleState {
-            failures: to_u32(failures, "mfa_throttle.failures")?,
-            locked_until: column(first.opt_int(2), T)?
-                .map(|t| to_ts(t, "mfa_throttle.locked_until"))
-                .transpose()?,
-        },
-    };
-    let mut credentials = Vec::with_capacity(rows.len());
-    for row in &rows {
-        if column(row.opt_id(3), T)?.is_some() {
-            credentials.push(totp_from_at(row, 3)?);
-        }
-    }
-    Ok(TotpContext {
-        policy,
-        throttle,
-        credentials,
-    })
-}
-
-/// PostgreSQL: one statement whose data-modifying CTEs do the
-/// compare-and-set, clear the TOTP failures and append the event, the
-/// last two only if the first changed a row. SQLite and MySQL: one
-/// transaction of the same three statements (the conditional `UPDATE`
-/// first; nothing else if it changed no row).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn accept_totp_step<B: Backend>(
-    b: &B,
-    subject: &SubjectId,
-    id: &CredentialId,
-    step: u64,
-    drift: i16,
-    now: Timestamp,
-    audit: &NewAuditEvent,
-) -> R<bool> {
-    let sql = B::SQL;
-    let consume = consume_args(subject, id, step, drift, now)?;
-    let event = audit_args(audit)?;
-    if B::DIALECT == Dialect::Postgres {
-        let mut args = Vec::with_capacity(consume.len() + event.len());
-        args.extend_from_slice(&consume);
-        args.extend_from_slice(&event);
-        let Some(row) = b.fetch_optional(sql.accept_step, &args).await? else {
-            return Ok(false);
-        };
-        return Ok(column(row.int(0), "accepted step count")? > 0);
-    }
-    let mut tx = b.begin().await?;
-    if B::tx_execute(&mut tx, sql.consume_step, &consume).await? == 0 {
-        B::rollback(tx).await?;
-        return Ok(false);
-    }
-    let throttle = [
-        Arg::Id(subject.as_str()),
-        Arg::Text(FactorKind::Totp.as_str()),
-    ];
-    B::tx_execute(&mut tx, sql.reset_throttle, &throttle).await?;
-    B::tx_execute(&mut tx, sql.append_audit, &event).await?;
-    B::commit(tx).await?;
-    Ok(true)
-}
-
-/// One `DELETE`.
-pub(crate) async fn remove_totp<B: Backend>(
-    b: &B,
-    subject: &SubjectId,
-    id: &CredentialId,
-) -> R<bool> {
-    let args = [Arg::Id(subject.as_str()), Arg::Id(id.as_str())];
-    Ok(b.execute(B::SQL.remove_totp, &args).await? > 0)
 }
 
 // ----- recovery codes -----------------------------------------------------
@@ -588,55 +510,6 @@ pub(crate) async fn recovery_codes_left<B: Backend>(b: &B, subject: &SubjectId) 
 }
 
 // ----- channels -----------------------------------------------------------
-
-/// One `INSERT … ON CONFLICT DO NOTHING` (MySQL: a plain `INSERT` whose
-/// unique violation means "already there").
-pub(crate) async fn add_channel<B: Backend>(
-    b: &B,
-    subject: &SubjectId,
-    channel: Channel,
-    now: Timestamp,
-) -> R<bool> {
-    let args = [
-        Arg::Id(subject.as_str()),
-        Arg::Text(channel.as_str()),
-        Arg::Int(ts(now, "added_at")?),
-    ];
-    match b.execute(B::SQL.add_channel, &args).await {
-        Ok(n) => Ok(n > 0),
-        Err(e) if is_unique_violation(&e) => Ok(false),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// One `DELETE`.
-pub(crate) async fn remove_channel<B: Backend>(
-    b: &B,
-    subject: &SubjectId,
-    channel: Channel,
-) -> R<bool> {
-    let args = [Arg::Id(subject.as_str()), Arg::Text(channel.as_str())];
-    Ok(b.execute(B::SQL.remove_channel, &args).await? > 0)
-}
-
-/// One `SELECT`, sorted e-mail then SMS.
-pub(crate) async fn list_channels<B: Backend>(b: &B, subject: &SubjectId) -> R<Vec<ChannelFactor>> {
-    let rows = b
-        .fetch_all(B::SQL.list_channels, &[Arg::Id(subject.as_str())])
-        .await?;
-    let mut channels = rows
-        .iter()
-        .map(|row| {
-            Ok(ChannelFactor {
-                channel: Channel::parse(&column(row.text(0), "mfa_channels")?)
-                    .map_err(|e| corrupt("mfa_channels.channel", Some(Box::new(e))))?,
-                added_at: to_ts(column(row.int(1), "mfa_channels")?, "mfa_channels.added_at")?,
-            })
-        })
-        .collect::<R<Vec<_>>>()?;
-    channels.sort_by_key(|c| c.channel);
-    Ok(channels)
-}
 
 // ----- sent codes ---------------------------------------------------------
 
@@ -778,80 +651,6 @@ pub(crate) async fn attempt_sent_code<B: Backend>(
 }
 
 // ----- throttling ---------------------------------------------------------
-
-/// One `SELECT`.
-pub(crate) async fn throttle_state<B: Backend>(
-    b: &B,
-    subject: &SubjectId,
-    kind: FactorKind,
-) -> R<ThrottleState> {
-    let args = [Arg::Id(subject.as_str()), Arg::Text(kind.as_str())];
-    let Some(row) = b.fetch_optional(B::SQL.get_throttle, &args).await? else {
-        return Ok(ThrottleState::default());
-    };
-    Ok(ThrottleState {
-        failures: to_u32(column(row.int(0), "mfa_throttle")?, "mfa_throttle.failures")?,
-        locked_until: column(row.opt_int(1), "mfa_throttle")?
-            .map(|t| to_ts(t, "mfa_throttle.locked_until"))
-            .transpose()?,
-    })
-}
-
-/// One transaction: an upsert that adds one to the counter in the
-/// database (`INSERT … ON CONFLICT DO UPDATE SET failures = failures + 1
-/// RETURNING failures`; MySQL: `ON DUPLICATE KEY UPDATE`, then a read of
-/// the row it locked), then an `UPDATE` of the lock time computed by
-/// [`ThrottleRule::after_failure`] from that count. The upsert's row lock
-/// is held until commit, so concurrent failures are counted one by one and
-/// each sees its own count.
-pub(crate) async fn record_failure<B: Backend>(
-    b: &B,
-    subject: &SubjectId,
-    kind: FactorKind,
-    rule: ThrottleRule,
-    now: Timestamp,
-) -> R<ThrottleState> {
-    let sql = B::SQL;
-    let key = [Arg::Id(subject.as_str()), Arg::Text(kind.as_str())];
-    let mut tx = b.begin().await?;
-    let row = if B::DIALECT.is_mysql() {
-        B::tx_execute(&mut tx, sql.bump_failures, &key).await?;
-        B::tx_fetch_optional(&mut tx, sql.get_failures, &key).await?
-    } else {
-        B::tx_fetch_optional(&mut tx, sql.bump_failures, &key).await?
-    };
-    let row =
-        row.ok_or_else(|| corrupt("mfa_throttle", Some("the counter row vanished".into())))?;
-    let failures = to_u32(column(row.int(0), "mfa_throttle")?, "mfa_throttle.failures")?;
-    let state = rule.after_failure(failures.saturating_sub(1), now);
-    let locked_until = state
-        .locked_until
-        .map(|t| ts(t, "locked_until"))
-        .transpose()?;
-    B::tx_execute(
-        &mut tx,
-        sql.set_lock,
-        &[
-            Arg::Id(subject.as_str()),
-            Arg::Text(kind.as_str()),
-            Arg::OptInt(locked_until),
-        ],
-    )
-    .await?;
-    B::commit(tx).await?;
-    Ok(state)
-}
-
-/// One `DELETE`.
-pub(crate) async fn reset_failures<B: Backend>(
-    b: &B,
-    subject: &SubjectId,
-    kind: FactorKind,
-) -> R<()> {
-    let args = [Arg::Id(subject.as_str()), Arg::Text(kind.as_str())];
-    b.execute(B::SQL.reset_throttle, &args).await?;
-    Ok(())
-}
 
 // ----- devices ------------------------------------------------------------
 
@@ -1231,11 +1030,16 @@ macro_rules! impl_store {
                 )
             }
 
-            async fn totp_context(
+            async fn begin_totp_attempt(
                 &self,
                 subject: &mfa_core::SubjectId,
+                rule: mfa_core::throttle::ThrottleRule,
+                now: mfa_core::Timestamp,
             ) -> mfa_core::Result<mfa_core::store::TotpContext> {
-                $crate::ops::retrying!($store, $crate::ops::totp_context(self, subject))
+                $crate::ops::retrying!(
+                    $store,
+                    $crate::ops::begin_totp_attempt(self, subject, rule, now)
+                )
             }
 
             async fn accept_totp_step(
@@ -1244,21 +1048,28 @@ macro_rules! impl_store {
                 id: &mfa_core::CredentialId,
                 step: u64,
                 drift: i16,
+                rule: mfa_core::throttle::ThrottleRule,
                 now: mfa_core::Timestamp,
                 audit: mfa_core::audit::NewAuditEvent,
             ) -> mfa_core::Result<bool> {
                 $crate::ops::retrying!(
                     $store,
-                    $crate::ops::accept_totp_step(self, subject, id, step, drift, now, &audit)
+                    $crate::ops::accept_totp_step(
+                        self, subject, id, step, drift, rule, now, &audit
+                    )
                 )
             }
 
-            async fn remove_totp(
+            async fn remove_factor(
                 &self,
                 subject: &mfa_core::SubjectId,
-                id: &mfa_core::CredentialId,
-            ) -> mfa_core::Result<bool> {
-                $crate::ops::retrying!($store, $crate::ops::remove_totp(self, subject, id))
+                factor: &mfa_core::store::FactorRef,
+                keep: Option<mfa_core::store::Usable>,
+            ) -> mfa_core::Result<mfa_core::store::Removal> {
+                $crate::ops::retrying!(
+                    $store,
+                    $crate::ops::remove_factor(self, subject, factor, keep)
+                )
             }
 
             async fn replace_recovery_codes(
@@ -1296,21 +1107,9 @@ macro_rules! impl_store {
             async fn add_channel(
                 &self,
                 subject: &mfa_core::SubjectId,
-                channel: mfa_core::Channel,
-                now: mfa_core::Timestamp,
-            ) -> mfa_core::Result<bool> {
-                $crate::ops::retrying!(
-                    $store,
-                    $crate::ops::add_channel(self, subject, channel, now)
-                )
-            }
-
-            async fn remove_channel(
-                &self,
-                subject: &mfa_core::SubjectId,
-                channel: mfa_core::Channel,
-            ) -> mfa_core::Result<bool> {
-                $crate::ops::retrying!($store, $crate::ops::remove_channel(self, subject, channel))
+                factor: mfa_core::store::ChannelFactor,
+            ) -> mfa_core::Result<mfa_core::store::ChannelAdded> {
+                $crate::ops::retrying!($store, $crate::ops::add_channel(self, subject, &factor))
             }
 
             async fn list_channels(
@@ -1350,25 +1149,30 @@ macro_rules! impl_store {
                 $crate::ops::retrying!($store, $crate::ops::throttle_state(self, subject, kind))
             }
 
-            async fn record_failure(
+            async fn charge_attempt(
                 &self,
                 subject: &mfa_core::SubjectId,
                 kind: mfa_core::FactorKind,
                 rule: mfa_core::throttle::ThrottleRule,
                 now: mfa_core::Timestamp,
-            ) -> mfa_core::Result<mfa_core::throttle::ThrottleState> {
+            ) -> mfa_core::Result<mfa_core::throttle::Charge> {
                 $crate::ops::retrying!(
                     $store,
-                    $crate::ops::record_failure(self, subject, kind, rule, now)
+                    $crate::ops::charge_attempt(self, subject, kind, rule, now)
                 )
             }
 
-            async fn reset_failures(
+            async fn settle_attempt(
                 &self,
                 subject: &mfa_core::SubjectId,
                 kind: mfa_core::FactorKind,
+                rule: mfa_core::throttle::ThrottleRule,
+                settlement: mfa_core::store::Settlement,
             ) -> mfa_core::Result<()> {
-                $crate::ops::retrying!($store, $crate::ops::reset_failures(self, subject, kind))
+                $crate::ops::retrying!(
+                    $store,
+                    $crate::ops::settle_attempt(self, subject, kind, rule, settlement)
+                )
             }
 
             async fn put_device(
