@@ -1030,6 +1030,76 @@ async fn the_admin_enforces_mfa_with_a_grace_period_then_shortens_it() {
 }
 
 #[tokio::test]
+async fn a_stricter_role_caps_a_deadline_fixed_under_a_laxer_one() {
+    const DAY: u64 = 86_400;
+    let w = world();
+    let day0 = w.now();
+    let day = |n: u64| day0.plus(Duration::from_secs(n * DAY));
+    let lead = Role::new("team_lead").unwrap();
+    let ian = agent("ian");
+    let ian_lead = Subject::new(ian.id.clone(), [Role::AGENT, lead.clone()])
+        .with_email("ian@example.com")
+        .with_phone("+15550100");
+    let fresh = SessionState::default();
+
+    // Day 0: agents must enroll within 30 days; Ian first signs in on day 5.
+    let mut policy = Policy::default();
+    policy.set_role(
+        Role::AGENT,
+        RolePolicy::required(Duration::from_secs(30 * DAY)),
+    );
+    w.mfa.update_policy(&admin(), policy.clone()).await.unwrap();
+    w.clock.set(day(5));
+    assert!(matches!(
+        w.mfa.decide(&ian, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(35)
+    ));
+
+    // Day 10: team leads must enroll within 7 days. Ian becomes one on day
+    // 11: the team-lead rule started on day 10, so he has until day 17 —
+    // not a fresh 7 days from day 11, and never more than his day-35
+    // deadline.
+    policy.set_role(
+        lead.clone(),
+        RolePolicy::required(Duration::from_secs(7 * DAY)),
+    );
+    w.clock.set(day(10));
+    w.mfa.update_policy(&admin(), policy.clone()).await.unwrap();
+    w.clock.set(day(11));
+    assert!(matches!(
+        w.mfa.decide(&ian_lead, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(17)
+    ));
+    // The deadline does not slide while he keeps signing in.
+    w.clock.set(day(16));
+    assert!(matches!(
+        w.mfa.decide(&ian_lead, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(17)
+    ));
+    w.clock.set(day(17));
+    assert!(matches!(
+        w.mfa.decide(&ian_lead, &fresh).await.unwrap(),
+        Decision::EnrollNow { .. }
+    ));
+
+    // A team-lead rule with a grace just shorter than the agents' never
+    // lengthens the deadline fixed on day 5 (day 35), although the rule
+    // started after it was fixed.
+    policy.set_role(lead, RolePolicy::required(Duration::from_secs(29 * DAY)));
+    w.mfa.update_policy(&admin(), policy).await.unwrap();
+    w.clock.set(day(20));
+    assert!(matches!(
+        w.mfa.decide(&ian_lead, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(35)
+    ));
+    // Without the role, the agents' rule alone: still day 35.
+    assert!(matches!(
+        w.mfa.decide(&ian, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(35)
+    ));
+}
+
+#[tokio::test]
 async fn disabled_policy_refuses_enrollment_and_disable_turns_everything_off() {
     let w = world();
     let jo = agent("jo");
