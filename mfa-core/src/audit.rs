@@ -64,13 +64,17 @@ pub enum AuditAction {
     PolicyUpdated,
     /// Secrets were re-sealed under the current key.
     SecretsResealed,
+    /// A sealed secret could not be opened with any configured sealing key
+    /// (its key was removed, or it is corrupt); the detail names the
+    /// credential, never the ciphertext.
+    SecretUnreadable,
     /// A security notice could not be delivered.
     NoticeFailed,
 }
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 19] = [
+    pub const ALL: [Self; 20] = [
         Self::EnrollmentStarted,
         Self::AuthenticatorAdded,
         Self::AuthenticatorRemoved,
@@ -90,6 +94,7 @@ impl AuditAction {
         Self::PolicyUpdated,
         Self::SecretsResealed,
         Self::NoticeFailed,
+        Self::SecretUnreadable,
     ];
 
     /// A stable snake_case name, for storage.
@@ -114,6 +119,7 @@ impl AuditAction {
             Self::MfaReset => "mfa_reset",
             Self::PolicyUpdated => "policy_updated",
             Self::SecretsResealed => "secrets_resealed",
+            Self::SecretUnreadable => "secret_unreadable",
             Self::NoticeFailed => "notice_failed",
         }
     }
