@@ -15,9 +15,15 @@ use crate::sql::{MIGRATIONS_TABLE, SQLITE};
 /// The MFA store on SQLite: the embedded choice, with no server to run.
 ///
 /// [`connect`](Self::connect) sets SQLite up for concurrent use: WAL
-/// journal (readers never wait for the writer), `synchronous = NORMAL`,
+/// journal (readers never wait for the writer), `synchronous = FULL`,
 /// foreign keys on, a 5 s busy timeout, and the database file created if
-/// missing. `sqlite::memory:` gives a private in-memory database held by a
+/// missing.
+///
+/// `synchronous = FULL` makes every commit durable: in WAL mode SQLite
+/// syncs the log at each commit, so a consumed TOTP step, recovery code or
+/// counted failure survives a power loss or an operating-system crash.
+/// (`NORMAL` would sync only at checkpoints: the last commits could be
+/// forgotten, and a code accepted just before the crash accepted again.) `sqlite::memory:` gives a private in-memory database held by a
 /// single pooled connection that is never closed (each connection to
 /// `:memory:` would otherwise see a database of its own, and the data
 /// would vanish with the last connection).
@@ -82,12 +88,14 @@ impl SqliteStore {
             options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SqliteSynchronous::Full)
         })
     }
 
     /// A store on a pool you built. Use a single connection for an
-    /// in-memory database, and WAL with a busy timeout for a file.
+    /// in-memory database, and for a file the options of
+    /// [`connect_options`](Self::connect_options) (WAL, `synchronous =
+    /// FULL`, a busy timeout).
     #[must_use]
     pub fn from_pool(pool: SqlitePool) -> Self {
         Self {
