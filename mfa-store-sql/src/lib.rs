@@ -102,6 +102,14 @@
 //! rolls back as a deadlock victim or serialisation failure is run again
 //! from the start; nothing else is retried.
 //!
+//! Single use is only as good as the commit that records it: a commit
+//! lost in a crash would let a consumed step or code verify again. So
+//! every commit is durable before the call returns — SQLite runs in WAL
+//! mode with `synchronous = FULL` (the log is synced at each commit; see
+//! [`SqliteStore`]), and PostgreSQL and MySQL are expected to keep their
+//! durable defaults (`synchronous_commit = on`,
+//! `innodb_flush_log_at_trx_commit = 1`).
+//!
 //! | method | mechanism |
 //! |---|---|
 //! | `consume_totp_step` | one `UPDATE … SET last_step = step … WHERE … AND (last_step IS NULL OR last_step < step)`; accepted iff a row changed. A concurrent update of the row waits for the first and re-checks the condition |
@@ -177,9 +185,9 @@ mod sqlite;
 
 pub use any::{Engine, SqlStore};
 pub use error::SqlStoreError;
-pub use options::StoreOptions;
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
+pub use options::StoreOptions;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
