@@ -589,10 +589,26 @@ mod tests {
         }
         // Equal, or only in one place: accepted.
         for (text, issuer, account) in [
-            (format!("otpauth://totp/ACME:alice?secret={KEY}&issuer=ACME"), Some("ACME"), "alice"),
-            (format!("otpauth://totp/ACME:alice?secret={KEY}"), Some("ACME"), "alice"),
-            (format!("otpauth://totp/alice?secret={KEY}&issuer=ACME"), Some("ACME"), "alice"),
-            (format!("otpauth://totp/ACME%3A%20alice?secret={KEY}&issuer=ACME"), Some("ACME"), "alice"),
+            (
+                format!("otpauth://totp/ACME:alice?secret={KEY}&issuer=ACME"),
+                Some("ACME"),
+                "alice",
+            ),
+            (
+                format!("otpauth://totp/ACME:alice?secret={KEY}"),
+                Some("ACME"),
+                "alice",
+            ),
+            (
+                format!("otpauth://totp/alice?secret={KEY}&issuer=ACME"),
+                Some("ACME"),
+                "alice",
+            ),
+            (
+                format!("otpauth://totp/ACME%3A%20alice?secret={KEY}&issuer=ACME"),
+                Some("ACME"),
+                "alice",
+            ),
             (format!("otpauth://totp/alice?secret={KEY}"), None, "alice"),
         ] {
             let uri = KeyUri::parse(&text).unwrap();

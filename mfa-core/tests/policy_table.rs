@@ -444,8 +444,10 @@ fn a_stricter_rule_caps_the_recorded_deadline() {
         Optional,
     }
     use Rule::{Optional as Opt, Required as Req};
+    /// Agent rule, lead rule, record (fixed, deadline), now, want.
+    type Row = (Rule, Option<Rule>, Option<(u64, u64)>, u64, Want);
     #[rustfmt::skip]
-    let rows: &[(Rule, Option<Rule>, Option<(u64, u64)>, u64, Want)] = &[
+    let rows: &[Row] = &[
         // (agent rule, lead rule, record (fixed, deadline), now, want) — days.
         // Only the agents' rule: the recorded deadline.
         (Req(30, 0, 0), None, Some((5, 35)), 10, Want::EnrollBy(35)),
@@ -503,7 +505,9 @@ fn a_stricter_rule_caps_the_recorded_deadline() {
         );
         let ok = match (&got, want) {
             (Decision::EnrollNow { .. }, Want::EnrollNow) => true,
-            (Decision::EnrollBy { deadline, .. }, Want::EnrollBy(d)) => *deadline == t(NOW + d * DAY),
+            (Decision::EnrollBy { deadline, .. }, Want::EnrollBy(d)) => {
+                *deadline == t(NOW + d * DAY)
+            }
             _ => false,
         };
         assert!(

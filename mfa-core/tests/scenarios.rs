@@ -1209,10 +1209,7 @@ async fn reseal_skips_and_reports_secrets_no_configured_key_opens() {
         .unwrap(),
     );
     let report = restored.mfa.reseal_all().await.unwrap();
-    assert_eq!(
-        (report.resealed, report.unreadable.len()),
-        (1, 0)
-    );
+    assert_eq!((report.resealed, report.unreadable.len()), (1, 0));
 }
 
 #[tokio::test]

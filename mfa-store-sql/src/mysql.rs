@@ -2,8 +2,8 @@
 
 use sqlx::mysql::{MySqlDatabaseError, MySqlPool, MySqlPoolOptions};
 
-use crate::backend::{BoxFuture, Dialect, impl_backend};
 use crate::StoreOptions;
+use crate::backend::{BoxFuture, Dialect, impl_backend};
 use crate::error::{SqlStoreError, classify_mysql};
 use crate::ops::impl_store;
 use crate::sql::{MIGRATIONS_TABLE, MYSQL};

@@ -2,8 +2,8 @@
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
-use crate::backend::{Dialect, impl_backend};
 use crate::StoreOptions;
+use crate::backend::{Dialect, impl_backend};
 use crate::error::{SqlStoreError, classify_postgres};
 use crate::ops::impl_store;
 use crate::sql::{MIGRATIONS_TABLE, POSTGRES};

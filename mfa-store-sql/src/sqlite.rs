@@ -64,13 +64,13 @@ impl SqliteStore {
     }
 
     /// Opens the database at `url` as [`connect`](Self::connect) does,
-    /// with `options` (see [`StoreOptions`]).
+    /// with `settings` (see [`StoreOptions`]).
     ///
     /// # Errors
     /// As [`connect`](Self::connect).
-    pub async fn connect_with(url: &str, store: StoreOptions) -> Result<Self, SqlStoreError> {
+    pub async fn connect_with(url: &str, settings: StoreOptions) -> Result<Self, SqlStoreError> {
         let options = Self::connect_options(url)?;
-        let pool = SqlitePoolOptions::new().acquire_timeout(store.acquire_timeout);
+        let pool = SqlitePoolOptions::new().acquire_timeout(settings.acquire_timeout);
         let pool = if is_memory(url) {
             pool.min_connections(1)
                 .max_connections(1)

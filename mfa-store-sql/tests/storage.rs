@@ -272,7 +272,8 @@ mod sqlite {
         }
         check(&mut conns).await;
         drop(conns);
-        let Ok(mfa_store_sql::SqlStore::Sqlite(store)) = mfa_store_sql::SqlStore::connect(&url).await
+        let Ok(mfa_store_sql::SqlStore::Sqlite(store)) =
+            mfa_store_sql::SqlStore::connect(&url).await
         else {
             panic!("not a SQLite store");
         };

@@ -167,7 +167,10 @@ async fn the_acquire_timeout_is_configurable() {
         store.pool().options().get_acquire_timeout(),
         StoreOptions::DEFAULT_ACQUIRE_TIMEOUT
     );
-    assert_eq!(StoreOptions::DEFAULT_ACQUIRE_TIMEOUT, Duration::from_secs(3));
+    assert_eq!(
+        StoreOptions::DEFAULT_ACQUIRE_TIMEOUT,
+        Duration::from_secs(3)
+    );
     let short = StoreOptions::default().with_acquire_timeout(Duration::from_millis(250));
     let Ok(SqlStore::Sqlite(store)) = SqlStore::connect_with("sqlite::memory:", short).await else {
         panic!("not a SQLite store");

@@ -90,7 +90,11 @@ pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 ///
 /// # Panics
 /// If `create` fails.
-pub(crate) async fn require_store<S, F, Fut>(what: &str, url: Option<String>, create: F) -> Option<S>
+pub(crate) async fn require_store<S, F, Fut>(
+    what: &str,
+    url: Option<String>,
+    create: F,
+) -> Option<S>
 where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = Result<S, BoxError>>,
