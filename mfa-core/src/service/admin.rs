@@ -38,7 +38,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     /// and audited with the administrator's id. Returns what was stored.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an invalid
+    /// [`Error::InvalidInput`] for an invalid
     /// policy; store errors.
     pub async fn update_policy(&self, admin: &SubjectId, candidate: Policy) -> Result<Policy> {
         let now = self.clock.now();
@@ -62,7 +62,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     /// sign-in, or given a deadline (and which). Nothing is stored.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an invalid
+    /// [`Error::InvalidInput`] for an invalid
     /// policy; store errors.
     pub async fn dry_run(&self, candidate: Policy, subjects: &[Subject]) -> Result<DryRunReport> {
         let now = self.clock.now();
