@@ -64,12 +64,14 @@ pub enum AuditAction {
     PolicyUpdated,
     /// Secrets were re-sealed under the current key.
     SecretsResealed,
+    /// A sealed secret could not be opened with any configured sealing key
+    /// (its key was removed, or it is corrupt); the detail names the
+    /// credential, never the ciphertext.
+    SecretUnreadable,
     /// A security notice could not be delivered.
     NoticeFailed,
     /// A factor kind was blocked after too many consecutive failures.
     FactorBlocked,
-    /// A sealed secret could not be opened with any configured key.
-    SecretUnreadable,
 }
 
 impl AuditAction {
@@ -120,9 +122,9 @@ impl AuditAction {
             Self::MfaReset => "mfa_reset",
             Self::PolicyUpdated => "policy_updated",
             Self::SecretsResealed => "secrets_resealed",
+            Self::SecretUnreadable => "secret_unreadable",
             Self::NoticeFailed => "notice_failed",
             Self::FactorBlocked => "factor_blocked",
-            Self::SecretUnreadable => "secret_unreadable",
         }
     }
 

@@ -238,6 +238,9 @@ pub enum UriProblem {
     NonZeroT0,
     /// The whole URI is longer than any authenticator would accept.
     TooLong,
+    /// The label names an issuer (`Issuer:account`) other than the
+    /// `issuer` parameter; the two must be equal when both are present.
+    IssuerMismatch,
 }
 
 impl fmt::Display for UriProblem {
@@ -259,6 +262,9 @@ impl fmt::Display for UriProblem {
             Self::InvalidNumber => "digits, period and counter must be whole numbers",
             Self::NonZeroT0 => "authenticator apps assume T0 = 0; this key uses another epoch",
             Self::TooLong => "it is too long",
+            Self::IssuerMismatch => {
+                "the issuer before ':' in the label differs from the issuer parameter; they must be the same"
+            }
         })
     }
 }

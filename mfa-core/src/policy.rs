@@ -252,6 +252,16 @@ impl Policy {
         self.roles.get(role).unwrap_or(&self.default)
     }
 
+    /// The rules that apply to someone with `roles`: each role's rule (the
+    /// default for a role not listed), or the default rule if they have
+    /// no role.
+    fn applicable<'a>(&'a self, roles: &'a [Role]) -> impl Iterator<Item = &'a RolePolicy> {
+        roles
+            .iter()
+            .map(|role| self.rule(role))
+            .chain(roles.is_empty().then_some(&self.default))
+    }
+
     /// The rule that applies to someone with `roles`: the strictest
     /// role's whole rule (disabled < optional < required, shorter grace
     /// stricter; ties go to the rule allowing fewer methods, then the
@@ -403,30 +413,82 @@ pub fn usable_factors(
     usable
 }
 
-/// Whether `record` was fixed under the current enforcement of `rule`
-/// (records from before `required_since` are stale).
+/// Whether `record` belongs to an enforcement still in force for someone
+/// with `roles`: at least one `Required` rule that applies to them (the
+/// rule of each of their roles, or the default rule if they have none)
+/// has been enforced since the record was fixed or earlier
+/// (`required_since <= fixed_at`; a rule with no `required_since` stamp
+/// counts as enforced all along).
+///
+/// A record fixed before every requirement now applying to them started
+/// is stale: it belongs to an enforcement that has since been turned off,
+/// and they get a fresh grace period. Looking at every role, not only the
+/// strictest one, matters: a stricter rule enforced after the record was
+/// fixed must not make a record that another, still enforced rule fixed
+/// look stale (that would hand out a fresh, possibly later, deadline).
 #[must_use]
-pub fn grace_record_is_current(rule: &RolePolicy, record: &GraceRecord) -> bool {
-    rule.required_since
-        .is_none_or(|since| record.fixed_at >= since)
+pub fn grace_record_is_current(policy: &Policy, roles: &[Role], record: &GraceRecord) -> bool {
+    policy.applicable(roles).any(|rule| {
+        matches!(rule.requirement, Requirement::Required { .. })
+            && rule
+                .required_since
+                .is_none_or(|since| since <= record.fixed_at)
+    })
 }
 
-/// The deadline for a subject under `rule` (which must be `Required`):
-/// the recorded one, shortened if the grace was changed after it was
-/// fixed; `now + grace` if none is recorded yet or the record is stale
-/// (see [`grace_record_is_current`]).
+/// The enrollment deadline for someone with `roles` under `policy`, whose
+/// rule (see [`Policy::effective`]) must be `Required { grace }`.
+///
+/// * No record, or a stale one (see [`grace_record_is_current`]): `now +
+///   grace` (the caller stores it as the subject's new record).
+/// * Otherwise the recorded deadline, capped by what the effective rule
+///   allows:
+///
+///   `min(record.deadline, max(record.fixed_at, required_since,
+///   grace_changed_at) + grace)`
+///
+///   where `required_since` and `grace_changed_at` are the effective
+///   rule's stamps (left out of the `max` when absent).
+///
+/// The `max` is the earliest moment the effective rule, with its current
+/// grace, can have applied to the subject's current requirement period:
+/// not before the period began (`fixed_at`), not before the rule was
+/// enforced, not before its grace took its present value. So:
+///
+/// * a record fixed under the effective rule itself is unchanged
+///   (`fixed_at + grace` is its deadline);
+/// * a shortened grace counts from the change (`grace_changed_at +
+///   grace`);
+/// * a stricter rule that applies to the subject because they gained a
+///   role, or that was enforced after their deadline was fixed, counts
+///   from the later of those dates. Role changes are not dated, so a role
+///   gained after the rule was enforced is treated as held since the
+///   subject's deadline was fixed (or the rule enforced, if later): a
+///   change of roles never buys time.
+///
+/// The deadline is never later than the recorded one: lengthening a grace
+/// period, or a laxer role, does not extend a deadline already fixed.
 #[must_use]
-pub fn deadline(rule: &RolePolicy, grace_record: Option<GraceRecord>, now: Timestamp) -> Timestamp {
+pub fn deadline(
+    policy: &Policy,
+    roles: &[Role],
+    grace_record: Option<GraceRecord>,
+    now: Timestamp,
+) -> Timestamp {
+    let rule = policy.effective(roles);
     let grace = match rule.requirement {
         Requirement::Required { grace } => grace,
         _ => Duration::ZERO,
     };
-    match grace_record.filter(|r| grace_record_is_current(rule, r)) {
+    match grace_record.filter(|r| grace_record_is_current(policy, roles, r)) {
         None => now.plus(grace),
-        Some(record) => match rule.grace_changed_at {
-            Some(changed) if changed > record.fixed_at => record.deadline.min(changed.plus(grace)),
-            _ => record.deadline,
-        },
+        Some(record) => {
+            let start = [rule.required_since, rule.grace_changed_at]
+                .into_iter()
+                .flatten()
+                .fold(record.fixed_at, Timestamp::max);
+            record.deadline.min(start.plus(grace))
+        }
     }
 }
 
@@ -467,7 +529,7 @@ pub fn evaluate(
     }
     match rule.requirement {
         Requirement::Required { grace } => {
-            let deadline = deadline(&rule, grace_record, now);
+            let deadline = deadline(policy, &subject.roles, grace_record, now);
             if grace.is_zero() || deadline <= now {
                 Decision::EnrollNow {
                     methods: rule.methods,

@@ -145,7 +145,9 @@ impl KeyUri {
     /// constructors do (a secret shorter than 128 bits is refused).
     ///
     /// # Errors
-    /// [`Error::InvalidUri`] saying what is wrong, or the error of the
+    /// [`Error::InvalidUri`] saying what is wrong (among others
+    /// [`UriProblem::IssuerMismatch`] when the label names an issuer other
+    /// than the `issuer` parameter), or the error of the
     /// value that failed validation ([`Error::SecretTooShort`],
     /// [`Error::InvalidBase32`], [`Error::InvalidDigits`],
     /// [`Error::InvalidPeriod`], [`Error::UnsupportedAlgorithm`]).
@@ -365,28 +367,41 @@ impl Params {
 
 /// Splits a raw (still encoded) label into issuer and account.
 ///
-/// 1. If the `issuer` parameter is known and the decoded label starts with
-///    it followed by `:`, that is the split (this is what lets an issuer
-///    contain `:`).
-/// 2. Otherwise a literal `:` in the raw label separates them.
-/// 3. Otherwise, without an `issuer` parameter, an encoded `%3A` does
-///    (some generators encode the separator).
-/// 4. Otherwise the whole label is the account.
+/// With an `issuer` parameter, the label must agree with it (the Key URI
+/// format requires the two to be equal when both are present):
+/// 1. if the decoded label starts with the parameter followed by `:`,
+///    that is the split (this is what lets an issuer contain `:`);
+/// 2. else, if the decoded label has a `:`, what precedes the first one is
+///    the label's issuer, and it must equal the parameter (a `+` in it may
+///    stand for a space, as generators write it) —
+///    [`UriProblem::IssuerMismatch`] otherwise;
+/// 3. else the whole label is the account.
+///
+/// Without one:
+/// 1. a literal `:` in the raw label separates issuer and account;
+/// 2. else an encoded `%3A` does (some generators encode the separator);
+/// 3. else the whole label is the account.
 ///
 /// Spaces after the separator are dropped, as the format allows.
 fn split_label(raw: &str, issuer_param: Option<&str>) -> Result<(Option<String>, String)> {
     let decoded = percent_decode(raw, false)?;
-    if let Some(issuer) = issuer_param
-        && let Some(account) = decoded
+    if let Some(issuer) = issuer_param {
+        let account = match decoded
             .strip_prefix(issuer)
             .and_then(|rest| rest.strip_prefix(':'))
-    {
+        {
+            Some(account) => account,
+            None => match decoded.split_once(':') {
+                None => decoded.as_str(),
+                Some((label_issuer, account)) if label_issuer.replace('+', " ") == issuer => {
+                    account
+                }
+                Some(_) => return Err(Error::InvalidUri(UriProblem::IssuerMismatch)),
+            },
+        };
         return Ok((Some(issuer.to_owned()), account.trim_start().to_owned()));
     }
     let split = raw.split_once(':').or_else(|| {
-        if issuer_param.is_some() {
-            return None;
-        }
         let at = raw.to_ascii_lowercase().find("%3a")?;
         Some((raw.get(..at)?, raw.get(at + 3..)?))
     });
@@ -559,6 +574,45 @@ mod tests {
                 assert_eq!(back.issuer(), Some(issuer), "{}", uri.to_uri().as_str());
                 assert_eq!(back.account(), account);
             }
+        }
+    }
+
+    #[test]
+    fn a_label_issuer_other_than_the_issuer_parameter_is_refused() {
+        for text in [
+            format!("otpauth://totp/Evil:alice?secret={KEY}&issuer=ACME"),
+            format!("otpauth://totp/ACME%20Inc:alice?secret={KEY}&issuer=ACME"),
+            format!("otpauth://hotp/acme:alice?secret={KEY}&issuer=ACME&counter=1"),
+            format!("otpauth://totp/Evil%3Aalice?secret={KEY}&issuer=ACME"),
+        ] {
+            assert_eq!(problem(&text), UriProblem::IssuerMismatch, "{text}");
+        }
+        // Equal, or only in one place: accepted.
+        for (text, issuer, account) in [
+            (
+                format!("otpauth://totp/ACME:alice?secret={KEY}&issuer=ACME"),
+                Some("ACME"),
+                "alice",
+            ),
+            (
+                format!("otpauth://totp/ACME:alice?secret={KEY}"),
+                Some("ACME"),
+                "alice",
+            ),
+            (
+                format!("otpauth://totp/alice?secret={KEY}&issuer=ACME"),
+                Some("ACME"),
+                "alice",
+            ),
+            (
+                format!("otpauth://totp/ACME%3A%20alice?secret={KEY}&issuer=ACME"),
+                Some("ACME"),
+                "alice",
+            ),
+            (format!("otpauth://totp/alice?secret={KEY}"), None, "alice"),
+        ] {
+            let uri = KeyUri::parse(&text).unwrap();
+            assert_eq!((uri.issuer(), uri.account()), (issuer, account), "{text}");
         }
     }
 

@@ -423,6 +423,108 @@ fn grace_is_fixed_then_shortened_but_never_lengthened_for_the_deferred() {
     ));
 }
 
+/// A rule `Required` with `grace` days, enforced since day `since` and
+/// with its grace last changed on day `changed` (days from `NOW`).
+fn required_rule(grace: u64, since: u64, changed: u64) -> RolePolicy {
+    RolePolicy {
+        required_since: Some(t(NOW + since * DAY)),
+        grace_changed_at: Some(t(NOW + changed * DAY)),
+        ..RolePolicy::required(days(grace))
+    }
+}
+
+#[test]
+fn a_stricter_rule_caps_the_recorded_deadline() {
+    // Agents: 30 days since day 0. The subject's deadline was fixed on
+    // day 5 under it (day 35). A second role's rule (team leads) may be
+    // stricter; `None` means the subject does not have that role.
+    #[derive(Debug)]
+    enum Rule {
+        Required(u64, u64, u64),
+        Optional,
+    }
+    use Rule::{Optional as Opt, Required as Req};
+    /// Agent rule, lead rule, record (fixed, deadline), now, want.
+    type Row = (Rule, Option<Rule>, Option<(u64, u64)>, u64, Want);
+    #[rustfmt::skip]
+    let rows: &[Row] = &[
+        // (agent rule, lead rule, record (fixed, deadline), now, want) — days.
+        // Only the agents' rule: the recorded deadline.
+        (Req(30, 0, 0), None, Some((5, 35)), 10, Want::EnrollBy(35)),
+        // A lead rule enforced before the record was fixed (day 1), with
+        // 2 days: the subject's requirement started on day 5, so day 7.
+        (Req(30, 0, 0), Some(Req(2, 1, 1)), Some((5, 35)), 6, Want::EnrollBy(7)),
+        (Req(30, 0, 0), Some(Req(2, 1, 1)), Some((5, 35)), 7, Want::EnrollNow),
+        // Enforced on day 10 with 7 days: day 17, not a fresh 7 days from
+        // whenever the subject is next seen.
+        (Req(30, 0, 0), Some(Req(7, 10, 10)), Some((5, 35)), 11, Want::EnrollBy(17)),
+        (Req(30, 0, 0), Some(Req(7, 10, 10)), Some((5, 35)), 16, Want::EnrollBy(17)),
+        // Enforced on day 10 with 29 days: stricter than the agents' rule,
+        // but day 39 is later than the recorded day 35, which stays.
+        (Req(30, 0, 0), Some(Req(29, 10, 10)), Some((5, 35)), 20, Want::EnrollBy(35)),
+        // Its grace shortened to 2 days on day 20: day 22.
+        (Req(30, 0, 0), Some(Req(2, 1, 20)), Some((5, 35)), 21, Want::EnrollBy(22)),
+        // A record fixed under the lead rule itself is kept.
+        (Req(30, 0, 0), Some(Req(7, 10, 10)), Some((12, 19)), 13, Want::EnrollBy(19)),
+        // A lead role that only allows MFA changes nothing.
+        (Req(30, 0, 0), Some(Opt), Some((5, 35)), 20, Want::EnrollBy(35)),
+        // The agents' own grace shortened to 7 days on day 20: day 27.
+        (Req(7, 0, 20), None, Some((5, 35)), 20, Want::EnrollBy(27)),
+        // Agents no longer required; leads since day 40: the day-5 record
+        // belongs to an enforcement that ended, so a fresh 7 days.
+        (Opt, Some(Req(7, 40, 40)), Some((5, 35)), 41, Want::EnrollBy(48)),
+        // No record yet: now + the strictest grace.
+        (Req(30, 0, 0), Some(Req(7, 10, 10)), None, 12, Want::EnrollBy(19)),
+    ];
+    let lead = Role::new("team_lead").unwrap();
+    let rule = |r: &Rule| match *r {
+        Rule::Required(grace, since, changed) => required_rule(grace, since, changed),
+        Rule::Optional => RolePolicy::optional(),
+    };
+    for (i, (agent_rule, lead_rule, record, now, want)) in rows.iter().enumerate() {
+        let mut policy = Policy::default();
+        policy.set_role(Role::AGENT, rule(agent_rule));
+        let mut roles = vec![Role::AGENT];
+        if let Some(lead_rule) = lead_rule {
+            policy.set_role(lead.clone(), rule(lead_rule));
+            roles.push(lead.clone());
+        }
+        let subject = Subject::new(SubjectId::new("s").unwrap(), roles);
+        let record = record.map(|(fixed, deadline)| GraceRecord {
+            fixed_at: t(NOW + fixed * DAY),
+            deadline: t(NOW + deadline * DAY),
+        });
+        let now = t(NOW + now * DAY);
+        let got = evaluate(
+            &policy,
+            &subject,
+            &Factors::default(),
+            &SessionState::default(),
+            record,
+            now,
+        );
+        let ok = match (&got, want) {
+            (Decision::EnrollNow { .. }, Want::EnrollNow) => true,
+            (Decision::EnrollBy { deadline, .. }, Want::EnrollBy(d)) => {
+                *deadline == t(NOW + d * DAY)
+            }
+            _ => false,
+        };
+        assert!(
+            ok,
+            "row {i}: agent {agent_rule:?}, lead {lead_rule:?}, record {record:?}: got {got:?}, want {want:?}"
+        );
+        // Never later than the recorded deadline while that record is in
+        // force (rows whose record is not stale).
+        if let (Some(record), Decision::EnrollBy { deadline, .. }) = (record, &got)
+            && record.fixed_at >= t(NOW)
+            && !matches!(agent_rule, Rule::Optional)
+        {
+            assert!(*deadline <= record.deadline, "row {i}: lengthened");
+        }
+    }
+}
+
 #[test]
 fn invalid_policies_are_refused() {
     let current = Policy::default();

@@ -1034,6 +1034,189 @@ async fn the_admin_enforces_mfa_with_a_grace_period_then_shortens_it() {
 }
 
 #[tokio::test]
+async fn a_stricter_role_caps_a_deadline_fixed_under_a_laxer_one() {
+    const DAY: u64 = 86_400;
+    let w = world();
+    let day0 = w.now();
+    let day = |n: u64| day0.plus(Duration::from_secs(n * DAY));
+    let lead = Role::new("team_lead").unwrap();
+    let ian = agent("ian");
+    let ian_lead = Subject::new(ian.id.clone(), [Role::AGENT, lead.clone()])
+        .with_email("ian@example.com")
+        .with_phone("+15550100");
+    let fresh = SessionState::default();
+
+    // Day 0: agents must enroll within 30 days; Ian first signs in on day 5.
+    let mut policy = Policy::default();
+    policy.set_role(
+        Role::AGENT,
+        RolePolicy::required(Duration::from_secs(30 * DAY)),
+    );
+    w.mfa.update_policy(&admin(), policy.clone()).await.unwrap();
+    w.clock.set(day(5));
+    assert!(matches!(
+        w.mfa.decide(&ian, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(35)
+    ));
+
+    // Day 10: team leads must enroll within 7 days. Ian becomes one on day
+    // 11: the team-lead rule started on day 10, so he has until day 17 —
+    // not a fresh 7 days from day 11, and never more than his day-35
+    // deadline.
+    policy.set_role(
+        lead.clone(),
+        RolePolicy::required(Duration::from_secs(7 * DAY)),
+    );
+    w.clock.set(day(10));
+    w.mfa.update_policy(&admin(), policy.clone()).await.unwrap();
+    w.clock.set(day(11));
+    assert!(matches!(
+        w.mfa.decide(&ian_lead, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(17)
+    ));
+    // The deadline does not slide while he keeps signing in.
+    w.clock.set(day(16));
+    assert!(matches!(
+        w.mfa.decide(&ian_lead, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(17)
+    ));
+    w.clock.set(day(17));
+    assert!(matches!(
+        w.mfa.decide(&ian_lead, &fresh).await.unwrap(),
+        Decision::EnrollNow { .. }
+    ));
+
+    // A team-lead rule with a grace just shorter than the agents' never
+    // lengthens the deadline fixed on day 5 (day 35), although the rule
+    // started after it was fixed.
+    policy.set_role(lead, RolePolicy::required(Duration::from_secs(29 * DAY)));
+    w.mfa.update_policy(&admin(), policy).await.unwrap();
+    w.clock.set(day(20));
+    assert!(matches!(
+        w.mfa.decide(&ian_lead, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(35)
+    ));
+    // Without the role, the agents' rule alone: still day 35.
+    assert!(matches!(
+        w.mfa.decide(&ian, &fresh).await.unwrap(),
+        Decision::EnrollBy { deadline, .. } if deadline == day(35)
+    ));
+}
+
+#[tokio::test]
+async fn reseal_skips_and_reports_secrets_no_configured_key_opens() {
+    let store = MemoryStore::new();
+    // Kim's secret is sealed under key 1, Lee's under key 2.
+    let first = world_with(
+        store.clone(),
+        Sealer::new(vec![SealingKey::new(1, [1; 32])]).unwrap(),
+    );
+    let kim = agent("kim");
+    let (kim_enrollment, _) = first.enroll_app(&kim, "Phone").await;
+    let second = world_with(
+        store.clone(),
+        Sealer::new(vec![SealingKey::new(2, [2; 32])]).unwrap(),
+    );
+    second.clock.set(first.now());
+    let lee = agent("lee");
+    second.enroll_app(&lee, "Phone").await;
+
+    // Key 1 is gone; key 3 is the new one. Kim's secret cannot be opened:
+    // the pass skips it and re-seals Lee's.
+    let rotated = world_with(
+        store.clone(),
+        Sealer::new(vec![
+            SealingKey::new(2, [2; 32]),
+            SealingKey::new(3, [3; 32]),
+        ])
+        .unwrap(),
+    );
+    rotated.clock.set(second.now());
+    let sealed_kim = store.list_totp(&kim.id).await.unwrap()[0]
+        .sealed_secret
+        .clone();
+    let report = rotated.mfa.reseal_all().await.unwrap();
+    assert_eq!(
+        (report.examined, report.resealed, report.skipped),
+        (2, 1, 0)
+    );
+    assert_eq!(report.unreadable, vec![kim_enrollment.id.clone()]);
+    assert_eq!(
+        store.list_totp(&kim.id).await.unwrap()[0].sealed_secret,
+        sealed_kim,
+        "left as it was"
+    );
+    assert_eq!(
+        store.list_totp(&lee.id).await.unwrap()[0]
+            .sealed_secret
+            .key_id(),
+        3
+    );
+    // Audited per credential, with its id and never the ciphertext.
+    let events = rotated
+        .mfa
+        .audit_events(&AuditQuery::latest(500))
+        .await
+        .unwrap();
+    let unreadable: Vec<_> = events
+        .iter()
+        .filter(|e| e.event.action == AuditAction::SecretUnreadable)
+        .collect();
+    assert_eq!(unreadable.len(), 1);
+    let event = &unreadable[0].event;
+    assert_eq!(event.subject.as_ref(), Some(&kim.id));
+    assert_eq!(event.actor, Actor::System);
+    assert_eq!(
+        event.detail.as_deref(),
+        Some(kim_enrollment.id.to_string().as_str())
+    );
+    let summary = events
+        .iter()
+        .find(|e| e.event.action == AuditAction::SecretsResealed)
+        .unwrap();
+    assert_eq!(
+        summary.event.detail.as_deref(),
+        Some("2 examined, 1 re-sealed, 0 skipped, 1 unreadable")
+    );
+    let hex: String = sealed_kim
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    for e in &events {
+        let shown = format!("{e:?}");
+        assert!(!shown.contains(&hex[10..40]), "ciphertext in {shown}");
+    }
+
+    // Key id 1 configured again, but with other bytes: the secret does
+    // not open (corrupt for this key) and is reported the same way.
+    let wrong = world_with(
+        store.clone(),
+        Sealer::new(vec![
+            SealingKey::new(1, [9; 32]),
+            SealingKey::new(3, [3; 32]),
+        ])
+        .unwrap(),
+    );
+    let report = wrong.mfa.reseal_all().await.unwrap();
+    assert_eq!(
+        (report.examined, report.resealed, report.unreadable.len()),
+        (2, 0, 1)
+    );
+    // With key 1 back, the next pass re-seals it and nothing is left.
+    let restored = world_with(
+        store.clone(),
+        Sealer::new(vec![
+            SealingKey::new(1, [1; 32]),
+            SealingKey::new(3, [3; 32]),
+        ])
+        .unwrap(),
+    );
+    let report = restored.mfa.reseal_all().await.unwrap();
+    assert_eq!((report.resealed, report.unreadable.len()), (1, 0));
+}
+
+#[tokio::test]
 async fn disabled_policy_refuses_enrollment_and_disable_turns_everything_off() {
     let w = world();
     let jo = agent("jo");

@@ -1,5 +1,6 @@
 //! [`SqlStore`]: the engine chosen from a URL at run time.
 
+use crate::StoreOptions;
 use crate::error::SqlStoreError;
 
 #[cfg(feature = "mysql")]
@@ -121,20 +122,38 @@ macro_rules! dispatch {
 impl SqlStore {
     /// Connects to the engine `url` names, with that engine's
     /// `connect` (see [`SqliteStore::connect`](crate::SqliteStore::connect)
-    /// and its kin).
+    /// and its kin): [`connect_with`](Self::connect_with) with
+    /// [`StoreOptions::default()`] (a 3 s acquire timeout).
     ///
     /// # Errors
     /// [`SqlStoreError::UnsupportedUrl`] for an unknown scheme,
     /// [`SqlStoreError::EngineNotEnabled`] for an engine this build
     /// leaves out, else as the engine's `connect`.
     pub async fn connect(url: &str) -> Result<Self, SqlStoreError> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// Connects to the engine `url` names with `options`, through that
+    /// engine's `connect_with`.
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self, SqlStoreError> {
+        #[cfg(not(any_engine))]
+        let _ = options;
         match Engine::from_url(url)? {
             #[cfg(feature = "sqlite")]
-            Engine::Sqlite => SqliteStore::connect(url).await.map(Self::Sqlite),
+            Engine::Sqlite => SqliteStore::connect_with(url, options)
+                .await
+                .map(Self::Sqlite),
             #[cfg(feature = "postgres")]
-            Engine::Postgres => PostgresStore::connect(url).await.map(Self::Postgres),
+            Engine::Postgres => PostgresStore::connect_with(url, options)
+                .await
+                .map(Self::Postgres),
             #[cfg(feature = "mysql")]
-            Engine::MySql => MySqlStore::connect(url).await.map(Self::MySql),
+            Engine::MySql => MySqlStore::connect_with(url, options)
+                .await
+                .map(Self::MySql),
             #[allow(unreachable_patterns)]
             engine => Err(engine.not_enabled()),
         }

@@ -13,6 +13,8 @@
 //! * [`SqlStore`] picks the engine from a URL at run time
 //!   (`sqlite:…`, `postgres://…`/`postgresql://…`, `mysql://…`/`mariadb://…`),
 //!   so an application switches engines by configuration alone.
+//! * `connect` builds a pool with a 3 s acquire timeout (see
+//!   [Timeouts](#timeouts)); `connect_with` takes [`StoreOptions`].
 //! * `migrate()` creates and upgrades the tables from per-dialect migration
 //!   files, recorded in the crate's own `_mfa_migrations` table.
 //! * [`sqlx`] is re-exported, for building pools ([`SqliteStore::from_pool`]
@@ -44,6 +46,23 @@
 //!
 //! No TLS stack is compiled in: the database is expected on a private
 //! network or the same host.
+//!
+//! ## Timeouts
+//!
+//! A store built by `connect` waits at most **3 seconds** for a database
+//! connection — a free one from its pool, or a new one being opened
+//! (TCP connect, authentication and sqlx's retries while the server
+//! refuses connections included) — and then fails with
+//! [`Error::StoreUnavailable`](mfa_core::Error::StoreUnavailable)
+//! (`connect` itself: [`SqlStoreError::Connect`], which converts to it).
+//! An unreachable or saturated database thus answers a sign-in with a 503
+//! in seconds instead of holding it for sqlx's default 30 s. Choose
+//! another limit with [`StoreOptions`] and `connect_with`
+//! ([`SqlStore::connect_with`] and each engine's). A store made with
+//! `from_pool` keeps the settings of the pool you built (sqlx's default is
+//! 30 s: set `acquire_timeout` on your `PoolOptions`). SQLite also waits
+//! up to [`SqliteStore::BUSY_TIMEOUT`] (5 s) for another connection's
+//! write lock.
 //!
 //! ## Schema
 //!
@@ -82,6 +101,14 @@
 //! COMMITTED takes no gap locks). A transaction that PostgreSQL or MySQL
 //! rolls back as a deadlock victim or serialisation failure is run again
 //! from the start; nothing else is retried.
+//!
+//! Single use is only as good as the commit that records it: a commit
+//! lost in a crash would let a consumed step or code verify again. So
+//! every commit is durable before the call returns — SQLite runs in WAL
+//! mode with `synchronous = FULL` (the log is synced at each commit; see
+//! [`SqliteStore`]), and PostgreSQL and MySQL are expected to keep their
+//! durable defaults (`synchronous_commit = on`,
+//! `innodb_flush_log_at_trx_commit = 1`).
 //!
 //! | method | mechanism |
 //! |---|---|
@@ -140,6 +167,7 @@
 
 mod any;
 mod error;
+mod options;
 
 #[cfg(any_engine)]
 mod backend;
@@ -159,6 +187,7 @@ pub use any::{Engine, SqlStore};
 pub use error::SqlStoreError;
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
+pub use options::StoreOptions;
 #[cfg(feature = "postgres")]
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]

@@ -2,6 +2,7 @@
 
 use sqlx::mysql::{MySqlDatabaseError, MySqlPool, MySqlPoolOptions};
 
+use crate::StoreOptions;
 use crate::backend::{BoxFuture, Dialect, impl_backend};
 use crate::error::{SqlStoreError, classify_mysql};
 use crate::ops::impl_store;
@@ -29,14 +30,27 @@ pub struct MySqlStore {
 }
 
 impl MySqlStore {
-    /// Connects a pool with sqlx's default settings to `url`
-    /// (`mysql://user:password@host:port/database`; `mariadb://` works too).
+    /// Connects a pool to `url` (`mysql://user:password@host:port/database`; `mariadb://` works too)
+    /// with sqlx's default settings, except the acquire timeout:
+    /// [`StoreOptions::default()`] (3 s). Same as
+    /// [`connect_with`](Self::connect_with) with the default options.
     ///
     /// # Errors
     /// [`SqlStoreError::Config`] for a malformed URL,
-    /// [`SqlStoreError::Connect`] if the server cannot be reached.
+    /// [`SqlStoreError::Connect`] if the server cannot be reached within
+    /// the acquire timeout.
     pub async fn connect(url: &str) -> Result<Self, SqlStoreError> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// Connects a pool to `url` with sqlx's default settings and
+    /// `options` (see [`StoreOptions`]).
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self, SqlStoreError> {
         let pool = MySqlPoolOptions::new()
+            .acquire_timeout(options.acquire_timeout)
             .connect(url)
             .await
             .map_err(|e| match e {
@@ -46,7 +60,8 @@ impl MySqlStore {
         Ok(Self::from_pool(pool))
     }
 
-    /// A store on a pool you built.
+    /// A store on a pool you built; the pool's own settings apply (its
+    /// acquire timeout included: sqlx's default is 30 s).
     #[must_use]
     pub fn from_pool(pool: MySqlPool) -> Self {
         Self {

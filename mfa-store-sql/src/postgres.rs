@@ -2,6 +2,7 @@
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
+use crate::StoreOptions;
 use crate::backend::{Dialect, impl_backend};
 use crate::error::{SqlStoreError, classify_postgres};
 use crate::ops::impl_store;
@@ -33,14 +34,27 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects a pool with sqlx's default settings to `url`
-    /// (`postgres://user:password@host:port/database`).
+    /// Connects a pool to `url` (`postgres://user:password@host:port/database`)
+    /// with sqlx's default settings, except the acquire timeout:
+    /// [`StoreOptions::default()`] (3 s). Same as
+    /// [`connect_with`](Self::connect_with) with the default options.
     ///
     /// # Errors
     /// [`SqlStoreError::Config`] for a malformed URL,
-    /// [`SqlStoreError::Connect`] if the server cannot be reached.
+    /// [`SqlStoreError::Connect`] if the server cannot be reached within
+    /// the acquire timeout.
     pub async fn connect(url: &str) -> Result<Self, SqlStoreError> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// Connects a pool to `url` with sqlx's default settings and
+    /// `options` (see [`StoreOptions`]).
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with(url: &str, options: StoreOptions) -> Result<Self, SqlStoreError> {
         let pool = PgPoolOptions::new()
+            .acquire_timeout(options.acquire_timeout)
             .connect(url)
             .await
             .map_err(|e| match e {
@@ -50,7 +64,8 @@ impl PostgresStore {
         Ok(Self::from_pool(pool))
     }
 
-    /// A store on a pool you built.
+    /// A store on a pool you built; the pool's own settings apply (its
+    /// acquire timeout included: sqlx's default is 30 s).
     #[must_use]
     pub fn from_pool(pool: PgPool) -> Self {
         Self {

@@ -7,6 +7,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+use crate::StoreOptions;
 use crate::backend::{BoxFuture, Dialect, impl_backend};
 use crate::error::{SqlStoreError, classify_sqlite};
 use crate::ops::impl_store;
@@ -15,9 +16,15 @@ use crate::sql::{MIGRATIONS_TABLE, SQLITE};
 /// The MFA store on SQLite: the embedded choice, with no server to run.
 ///
 /// [`connect`](Self::connect) sets SQLite up for concurrent use: WAL
-/// journal (readers never wait for the writer), `synchronous = NORMAL`,
-/// foreign keys on, a 5 s busy timeout, and the database file created if
-/// missing. `sqlite::memory:` gives a private in-memory database held by a
+/// journal (readers never wait for the writer), `synchronous = FULL`,
+/// foreign keys on, a 5 s busy timeout, a 3 s pool acquire timeout (see
+/// [`StoreOptions`]), and the database file created if missing.
+///
+/// `synchronous = FULL` makes every commit durable: in WAL mode SQLite
+/// syncs the log at each commit, so a consumed TOTP step, recovery code or
+/// counted failure survives a power loss or an operating-system crash.
+/// (`NORMAL` would sync only at checkpoints: the last commits could be
+/// forgotten, and a code accepted just before the crash accepted again.) `sqlite::memory:` gives a private in-memory database held by a
 /// single pooled connection that is never closed (each connection to
 /// `:memory:` would otherwise see a database of its own, and the data
 /// would vanish with the last connection).
@@ -45,23 +52,34 @@ impl SqliteStore {
     pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
     /// Opens (creating it if needed) the database at `url`
-    /// (`sqlite://path/to/file.db`, `sqlite:file.db`, `sqlite::memory:`).
+    /// (`sqlite://path/to/file.db`, `sqlite:file.db`, `sqlite::memory:`),
+    /// with [`StoreOptions::default()`]: [`connect_with`](Self::connect_with)
+    /// with the default options.
     ///
     /// # Errors
     /// [`SqlStoreError::Config`] for a malformed URL,
     /// [`SqlStoreError::Connect`] if the file cannot be opened.
     pub async fn connect(url: &str) -> Result<Self, SqlStoreError> {
+        Self::connect_with(url, StoreOptions::default()).await
+    }
+
+    /// Opens the database at `url` as [`connect`](Self::connect) does,
+    /// with `settings` (see [`StoreOptions`]).
+    ///
+    /// # Errors
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with(url: &str, settings: StoreOptions) -> Result<Self, SqlStoreError> {
         let options = Self::connect_options(url)?;
+        let pool = SqlitePoolOptions::new().acquire_timeout(settings.acquire_timeout);
         let pool = if is_memory(url) {
-            SqlitePoolOptions::new()
-                .min_connections(1)
+            pool.min_connections(1)
                 .max_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
                 .connect_with(options)
                 .await
         } else {
-            SqlitePoolOptions::new().connect_with(options).await
+            pool.connect_with(options).await
         };
         Ok(Self::from_pool(pool.map_err(SqlStoreError::Connect)?))
     }
@@ -82,12 +100,15 @@ impl SqliteStore {
             options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(SqliteSynchronous::Full)
         })
     }
 
-    /// A store on a pool you built. Use a single connection for an
-    /// in-memory database, and WAL with a busy timeout for a file.
+    /// A store on a pool you built; the pool's own settings apply (its
+    /// acquire timeout included: sqlx's default is 30 s). Use a single
+    /// connection for an in-memory database, and for a file the options of
+    /// [`connect_options`](Self::connect_options) (WAL, `synchronous =
+    /// FULL`, a busy timeout).
     #[must_use]
     pub fn from_pool(pool: SqlitePool) -> Self {
         Self {

@@ -240,6 +240,47 @@ macro_rules! dump_test {
 mod sqlite {
     use super::*;
 
+    /// A consumed step must survive a power loss, or it could be replayed:
+    /// every connection of a file store commits durably
+    /// (`synchronous = FULL`, 2) in WAL mode, through `SqliteStore` and
+    /// through `SqlStore`.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn file_commits_are_durable() {
+        use mfa_store_sql::sqlx::{self, Sqlite, pool::PoolConnection};
+
+        async fn check(conns: &mut [PoolConnection<Sqlite>]) {
+            for conn in conns {
+                let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(&mut **conn)
+                    .await
+                    .unwrap();
+                assert_eq!(synchronous, 2, "synchronous must be FULL");
+                let journal: String = sqlx::query_scalar("PRAGMA journal_mode")
+                    .fetch_one(&mut **conn)
+                    .await
+                    .unwrap();
+                assert_eq!(journal, "wal");
+            }
+        }
+
+        let (path, _guard) = common::sqlite::temp_file();
+        let url = format!("sqlite://{}", path.display());
+        let store = mfa_store_sql::SqliteStore::connect(&url).await.unwrap();
+        let mut conns = Vec::new();
+        for _ in 0..3 {
+            conns.push(store.pool().acquire().await.unwrap());
+        }
+        check(&mut conns).await;
+        drop(conns);
+        let Ok(mfa_store_sql::SqlStore::Sqlite(store)) =
+            mfa_store_sql::SqlStore::connect(&url).await
+        else {
+            panic!("not a SQLite store");
+        };
+        let mut conns = vec![store.pool().acquire().await.unwrap()];
+        check(&mut conns).await;
+    }
+
     #[tokio::test(flavor = "multi_thread")]
     async fn identifiers_compare_byte_for_byte() {
         identifiers(&common::sqlite::memory().await.unwrap()).await;

@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 
+use std::time::{Duration, Instant};
+
 use mfa_core::pepper::CodeHash;
 use mfa_core::throttle::ThrottleRule;
 use mfa_core::{CredentialId, Error, FactorKind, Store, SubjectId, Timestamp};
@@ -45,8 +47,6 @@ fn closed_port() -> u16 {
 #[cfg(feature = "postgres")]
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_down() {
-    use std::time::Duration;
-
     use mfa_store_sql::PostgresStore;
     use mfa_store_sql::sqlx::postgres::PgPoolOptions;
 
@@ -64,8 +64,6 @@ async fn postgres_down() {
 #[cfg(feature = "mysql")]
 #[tokio::test(flavor = "multi_thread")]
 async fn mysql_down() {
-    use std::time::Duration;
-
     use mfa_store_sql::MySqlStore;
     use mfa_store_sql::sqlx::mysql::MySqlPoolOptions;
 
@@ -94,6 +92,93 @@ async fn sqlite_closed_or_unopenable() {
         .await
         .unwrap_err();
     assert!(matches!(err, SqlStoreError::Connect(_)), "{err:?}");
+}
+
+/// Separates the stores' 3 s acquire timeout from sqlx's default 30 s with
+/// room to spare on a loaded machine. It checks that the configured
+/// timeout applies, not how fast anything is.
+const WELL_BELOW_SQLX_DEFAULT: Duration = Duration::from_secs(10);
+
+/// `connect` to a server that refuses connections fails as unavailable
+/// once the store's acquire timeout has passed.
+async fn connect_gives_up<T: std::fmt::Debug, F: Future<Output = Result<T, SqlStoreError>>>(
+    connect: F,
+) {
+    let started = Instant::now();
+    let err = connect.await.unwrap_err();
+    let elapsed = started.elapsed();
+    eprintln!("connect gave up after {elapsed:?}: {err}");
+    assert!(err.is_unavailable(), "{err:?}");
+    assert!(matches!(Error::from(err), Error::StoreUnavailable(_)));
+    assert!(
+        elapsed < WELL_BELOW_SQLX_DEFAULT,
+        "gave up after {elapsed:?}"
+    );
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test(flavor = "multi_thread")]
+async fn postgres_connect_to_a_closed_port_gives_up_quickly() {
+    let url = format!("postgres://postgres@127.0.0.1:{}/test", closed_port());
+    connect_gives_up(mfa_store_sql::PostgresStore::connect(&url)).await;
+    connect_gives_up(SqlStore::connect(&url)).await;
+}
+
+#[cfg(feature = "mysql")]
+#[tokio::test(flavor = "multi_thread")]
+async fn mysql_connect_to_a_closed_port_gives_up_quickly() {
+    let url = format!("mysql://root@127.0.0.1:{}/test", closed_port());
+    connect_gives_up(mfa_store_sql::MySqlStore::connect(&url)).await;
+    connect_gives_up(SqlStore::connect(&url)).await;
+}
+
+/// Every connection of the pool is taken (here: the single connection of
+/// an in-memory database): a call waits for the acquire timeout, then is
+/// `StoreUnavailable`.
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_exhausted_pool_gives_up_quickly() {
+    let store = mfa_store_sql::SqliteStore::connect("sqlite::memory:")
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    let held = store.pool().acquire().await.unwrap();
+    let started = Instant::now();
+    let err = store.load_policy().await.unwrap_err();
+    let elapsed = started.elapsed();
+    eprintln!("load_policy gave up after {elapsed:?}");
+    assert!(matches!(err, Error::StoreUnavailable(_)), "{err:?}");
+    assert!(
+        elapsed < WELL_BELOW_SQLX_DEFAULT,
+        "gave up after {elapsed:?}"
+    );
+    drop(held);
+    store.load_policy().await.unwrap();
+}
+
+/// `connect` applies the default options, `connect_with` the given ones.
+#[cfg(feature = "sqlite")]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_acquire_timeout_is_configurable() {
+    use mfa_store_sql::{SqliteStore, StoreOptions};
+
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+    assert_eq!(
+        store.pool().options().get_acquire_timeout(),
+        StoreOptions::DEFAULT_ACQUIRE_TIMEOUT
+    );
+    assert_eq!(
+        StoreOptions::DEFAULT_ACQUIRE_TIMEOUT,
+        Duration::from_secs(3)
+    );
+    let short = StoreOptions::default().with_acquire_timeout(Duration::from_millis(250));
+    let Ok(SqlStore::Sqlite(store)) = SqlStore::connect_with("sqlite::memory:", short).await else {
+        panic!("not a SQLite store");
+    };
+    assert_eq!(
+        store.pool().options().get_acquire_timeout(),
+        Duration::from_millis(250)
+    );
 }
 
 #[test]

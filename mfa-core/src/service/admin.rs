@@ -3,14 +3,14 @@
 use super::Mfa;
 use crate::audit::{Actor, AuditAction, AuditEvent, AuditQuery, NewAuditEvent};
 use crate::clock::Clock;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::notify::{NoticeKind, Notifier};
 use crate::policy::{self, DryRunReport, DryRunSubject, Policy};
 use crate::store::{ResetSummary, Store};
-use crate::subject::{Subject, SubjectId};
+use crate::subject::{CredentialId, FactorKind, Subject, SubjectId};
 
 /// What a re-seal pass did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ResealReport {
     /// Sealed secrets looked at.
@@ -20,6 +20,15 @@ pub struct ResealReport {
     /// Changed concurrently (removed or re-sealed by another instance);
     /// left alone.
     pub skipped: u64,
+    /// Secrets that no configured key opens — sealed under a key that is
+    /// no longer configured, or corrupt — by credential id (authenticator
+    /// or pending enrollment), in the order met. They are left as they
+    /// are, and each is also recorded as an
+    /// [`AuditAction::SecretUnreadable`] event naming its subject and
+    /// credential. Until someone acts on them (put the old key back and
+    /// run the pass again, or reset the subjects), the authenticators
+    /// cannot be used to sign in.
+    pub unreadable: Vec<CredentialId>,
 }
 
 impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
@@ -29,7 +38,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     /// and audited with the administrator's id. Returns what was stored.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an invalid
+    /// [`Error::InvalidInput`] for an invalid
     /// policy; store errors.
     pub async fn update_policy(&self, admin: &SubjectId, candidate: Policy) -> Result<Policy> {
         let now = self.clock.now();
@@ -53,7 +62,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     /// sign-in, or given a deadline (and which). Nothing is stored.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`](crate::Error::InvalidInput) for an invalid
+    /// [`Error::InvalidInput`] for an invalid
     /// policy; store errors.
     pub async fn dry_run(&self, candidate: Policy, subjects: &[Subject]) -> Result<DryRunReport> {
         let now = self.clock.now();
@@ -105,11 +114,20 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     /// Re-seals every stored secret that is not under the current sealing
     /// key (after adding a new key), page by page; safe to run from
     /// several instances at once (each replacement is compare-and-set).
-    /// Once it reports nothing left to re-seal, old keys can be removed.
+    ///
+    /// A secret that no configured key opens ([`Error::UnknownSealingKey`]:
+    /// its key was removed too early; [`Error::SealedCorrupt`]: altered or
+    /// opened with a different key under the same id) does not stop the
+    /// pass: it is left as it is, listed in
+    /// [`ResealReport::unreadable`] and audited as
+    /// [`AuditAction::SecretUnreadable`] (subject and credential id only),
+    /// and the pass goes on. Once a pass reports nothing left to re-seal
+    /// and nothing unreadable, old keys can be removed. The pass itself is
+    /// audited as [`AuditAction::SecretsResealed`] with its counts.
     ///
     /// # Errors
-    /// Store errors; [`Error::UnknownSealingKey`](crate::Error::UnknownSealingKey)
-    /// if a secret is sealed under a key that is no longer configured.
+    /// Store errors; [`Error::Rng`] or [`Error::SealingFailed`] if sealing
+    /// under the current key fails.
     pub async fn reseal_all(&self) -> Result<ResealReport> {
         const PAGE: u32 = 200;
         let sealer = &self.config.sealer;
@@ -124,7 +142,22 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 if sealer.is_current(&entry.sealed) {
                     continue;
                 }
-                let secret = sealer.open(&entry.sealed, &entry.subject, &entry.credential)?;
+                let secret = match sealer.open(&entry.sealed, &entry.subject, &entry.credential) {
+                    Ok(secret) => secret,
+                    Err(Error::UnknownSealingKey(_) | Error::SealedCorrupt) => {
+                        self.audit(
+                            &entry.subject,
+                            Actor::System,
+                            AuditAction::SecretUnreadable,
+                            Some(FactorKind::Totp),
+                            Some(entry.credential.to_string()),
+                        )
+                        .await?;
+                        report.unreadable.push(entry.credential.clone());
+                        continue;
+                    }
+                    Err(other) => return Err(other),
+                };
                 let resealed = sealer.seal(&secret, &entry.subject, &entry.credential)?;
                 if self
                     .store
@@ -148,8 +181,11 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 action: AuditAction::SecretsResealed,
                 factor: None,
                 detail: Some(format!(
-                    "{} examined, {} re-sealed, {} skipped",
-                    report.examined, report.resealed, report.skipped
+                    "{} examined, {} re-sealed, {} skipped, {} unreadable",
+                    report.examined,
+                    report.resealed,
+                    report.skipped,
+                    report.unreadable.len()
                 )),
             })
             .await?;

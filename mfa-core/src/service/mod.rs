@@ -283,7 +283,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 if !grace.is_zero()
                     && policy::usable_factors(&rule.methods, subject, factors).is_empty() =>
             {
-                Some(self.current_grace(&rule, &subject.id, grace, now).await?)
+                Some(self.current_grace(policy, subject, grace, now).await?)
             }
             _ => None,
         };
@@ -292,24 +292,29 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         ))
     }
 
-    /// The subject's grace record under `rule`, fixing a new one if there
-    /// is none or the stored one predates the current enforcement.
+    /// The subject's grace record, fixing a new one (`now + grace`, the
+    /// effective rule's grace) if there is none or the stored one is
+    /// stale: fixed before every requirement now applying to them (see
+    /// [`policy::grace_record_is_current`]). A current record is returned
+    /// as stored; [`policy::deadline`] caps it by the effective rule, so a
+    /// stricter role or a shortened grace takes effect without rewriting
+    /// it, and a laxer one never extends it.
     async fn current_grace(
         &self,
-        rule: &RolePolicy,
-        subject: &SubjectId,
+        policy: &Policy,
+        subject: &Subject,
         grace: Duration,
         now: Timestamp,
     ) -> Result<GraceRecord> {
-        if let Some(record) = self.store.grace(subject).await? {
-            if policy::grace_record_is_current(rule, &record) {
+        if let Some(record) = self.store.grace(&subject.id).await? {
+            if policy::grace_record_is_current(policy, &subject.roles, &record) {
                 return Ok(record);
             }
-            self.store.clear_grace(subject).await?;
+            self.store.clear_grace(&subject.id).await?;
         }
         self.store
             .fix_grace(
-                subject,
+                &subject.id,
                 GraceRecord {
                     fixed_at: now,
                     deadline: now.plus(grace),
