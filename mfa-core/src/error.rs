@@ -149,6 +149,129 @@ pub enum Error {
     PepperTooShort,
 }
 
+impl Error {
+    /// The class of this error: what an adapter needs to pick a response
+    /// (see [`ErrorKind`] for the table).
+    ///
+    /// Every variant maps to exactly one kind, so one table from kind to
+    /// HTTP status covers every error this crate returns.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidDigits(_)
+            | Self::InvalidPeriod { .. }
+            | Self::InvalidWindow { .. }
+            | Self::UnsupportedAlgorithm
+            | Self::SecretTooShort { .. }
+            | Self::SecretTooLong { .. }
+            | Self::InvalidBase32(_)
+            | Self::InvalidCode(_)
+            | Self::InvalidUri(_)
+            | Self::QrTooLong(_)
+            | Self::InvalidInput(_) => ErrorKind::BadInput,
+            Self::StepUpRequired => ErrorKind::StepUpRequired,
+            Self::PolicyForbids(_) => ErrorKind::ForbiddenByPolicy,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Precondition(_) => ErrorKind::Precondition,
+            Self::StoreUnavailable(_) | Self::Notify(_) => ErrorKind::Unavailable,
+            Self::Rng(_)
+            | Self::Store(_)
+            | Self::InvalidSealingKey
+            | Self::SealingFailed
+            | Self::SealedCorrupt
+            | Self::UnknownSealingKey(_)
+            | Self::InvalidHash
+            | Self::PepperTooShort => ErrorKind::Internal,
+            #[cfg(feature = "png")]
+            Self::Png(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// The class of an [`Error`], from [`Error::kind`]: one value per way a
+/// caller should react, so an adapter needs a single table from kind to
+/// response. The suggested HTTP status is given with each kind.
+///
+/// | kind | errors | suggested status |
+/// |---|---|---|
+/// | [`BadInput`](Self::BadInput) | `InvalidDigits`, `InvalidPeriod`, `InvalidWindow`, `UnsupportedAlgorithm`, `SecretTooShort`, `SecretTooLong`, `InvalidBase32`, `InvalidCode`, `InvalidUri`, `QrTooLong`, `InvalidInput` | 422 (400 if the body does not parse at all) |
+/// | [`StepUpRequired`](Self::StepUpRequired) | `StepUpRequired` | 403, problem code `step_up_required` |
+/// | [`ForbiddenByPolicy`](Self::ForbiddenByPolicy) | `PolicyForbids` | 403 |
+/// | [`NotFound`](Self::NotFound) | `NotFound` | 404 |
+/// | [`Precondition`](Self::Precondition) | `Precondition` | 409 |
+/// | [`Unavailable`](Self::Unavailable) | `StoreUnavailable`, `Notify` | 503 with `Retry-After` |
+/// | [`Internal`](Self::Internal) | `Rng`, `Png`, `Store`, `InvalidSealingKey`, `SealingFailed`, `SealedCorrupt`, `UnknownSealingKey`, `InvalidHash`, `PepperTooShort` | 500; log the error, send no detail |
+///
+/// Only `BadInput`, `StepUpRequired`, `ForbiddenByPolicy`, `NotFound` and
+/// `Precondition` are caused by the request; their messages are written
+/// for the person and safe to show. `Unavailable` and `Internal` are the
+/// server's problem: never a 4xx, and the cause chain is for the log.
+///
+/// A wrong, expired or replayed code and a lock-out are not errors at all
+/// but outcomes (`Verification`, `Confirmation`), so they have no kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The client sent something malformed or out of bounds: a code that
+    /// is not a code, a bad key, URI, identifier, name or policy. Fix the
+    /// input and retry.
+    BadInput,
+    /// The operation is sensitive and the session has not verified a
+    /// second factor recently enough: verify again, then retry.
+    StepUpRequired,
+    /// The security policy does not allow this for the subject (MFA
+    /// disabled for the role, method not allowed, last factor under an
+    /// enforced requirement).
+    ForbiddenByPolicy,
+    /// What the request names does not exist for this subject: an
+    /// enrollment (or it expired), an authenticator, a channel factor, a
+    /// remembered device.
+    NotFound,
+    /// The subject's set-up does not allow the operation yet: no address
+    /// on the channel, the channel not registered, no second factor at
+    /// all, or the authenticator limit reached.
+    Precondition,
+    /// A back end (the store, or the notifier delivering a code) cannot be
+    /// reached or timed out; nothing is wrong with the request. Retry
+    /// shortly.
+    Unavailable,
+    /// A failure on the server side: the store failed otherwise, the
+    /// operating system's random number generator failed, a sealed secret
+    /// is corrupt or its key is missing, a configured key or pepper is
+    /// invalid.
+    Internal,
+}
+
+impl ErrorKind {
+    /// A stable `snake_case` name, usable as a problem code or a metric
+    /// label.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadInput => "bad_input",
+            Self::StepUpRequired => "step_up_required",
+            Self::ForbiddenByPolicy => "forbidden_by_policy",
+            Self::NotFound => "not_found",
+            Self::Precondition => "precondition",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// Whether the request caused it (a 4xx), as opposed to the server
+    /// ([`Unavailable`](Self::Unavailable), [`Internal`](Self::Internal)).
+    #[must_use]
+    pub fn is_client_error(self) -> bool {
+        !matches!(self, Self::Unavailable | Self::Internal)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Convenience alias for results whose error is [`Error`].
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
@@ -376,5 +499,146 @@ impl fmt::Display for PreconditionProblem {
                 f.write_str("you have the maximum number of authenticator apps; remove one first")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boxed() -> Box<dyn std::error::Error + Send + Sync> {
+        Box::new(std::io::Error::other("back end"))
+    }
+
+    /// Every variant (and every problem of the variants that carry one)
+    /// with the kind it must have: the table in [`ErrorKind`]'s docs.
+    fn table() -> Vec<(Error, ErrorKind)> {
+        use ErrorKind::*;
+        let mut rows = vec![
+            (Error::InvalidDigits(9), BadInput),
+            (Error::InvalidPeriod { found: 0 }, BadInput),
+            (Error::InvalidWindow { found: 99 }, BadInput),
+            (Error::UnsupportedAlgorithm, BadInput),
+            (Error::SecretTooShort { found: 3 }, BadInput),
+            (Error::SecretTooLong { found: 999 }, BadInput),
+            (
+                Error::QrTooLong(fast_qr::qr::QRCodeError::EncodedData),
+                BadInput,
+            ),
+            (Error::StepUpRequired, StepUpRequired),
+            (Error::NotFound("authenticator"), NotFound),
+            (Error::StoreUnavailable(boxed()), Unavailable),
+            (Error::Notify(boxed()), Unavailable),
+            (Error::Rng(getrandom::Error::UNSUPPORTED), Internal),
+            (Error::Store(boxed()), Internal),
+            (Error::InvalidSealingKey, Internal),
+            (Error::SealingFailed, Internal),
+            (Error::SealedCorrupt, Internal),
+            (Error::UnknownSealingKey(7), Internal),
+            (Error::InvalidHash, Internal),
+            (Error::PepperTooShort, Internal),
+        ];
+        #[cfg(feature = "png")]
+        rows.push((Error::Png(png::EncodingError::LimitsExceeded), Internal));
+        for problem in [
+            Base32Problem::InvalidCharacter,
+            Base32Problem::InvalidLength,
+            Base32Problem::InvalidPadding,
+        ] {
+            rows.push((Error::InvalidBase32(problem), BadInput));
+        }
+        for problem in [
+            CodeProblem::Empty,
+            CodeProblem::InvalidCharacter,
+            CodeProblem::TooLong,
+            CodeProblem::WrongLength {
+                expected: 6,
+                found: 5,
+            },
+        ] {
+            rows.push((Error::InvalidCode(problem), BadInput));
+        }
+        for problem in [
+            UriProblem::Scheme,
+            UriProblem::Type,
+            UriProblem::MissingAccount,
+            UriProblem::InvalidName,
+            UriProblem::ColonInAccountWithoutIssuer,
+            UriProblem::Encoding,
+            UriProblem::MissingSecret,
+            UriProblem::MissingCounter,
+            UriProblem::DuplicateParameter,
+            UriProblem::InvalidNumber,
+            UriProblem::NonZeroT0,
+            UriProblem::TooLong,
+        ] {
+            rows.push((Error::InvalidUri(problem), BadInput));
+        }
+        for problem in [
+            InputProblem::Identifier("subject id"),
+            InputProblem::Role,
+            InputProblem::Channel,
+            InputProblem::Factor,
+            InputProblem::AuditAction,
+            InputProblem::Name,
+            InputProblem::PolicyNoMethod,
+            InputProblem::PolicyPeriod,
+        ] {
+            rows.push((Error::InvalidInput(problem), BadInput));
+        }
+        for problem in [
+            PolicyProblem::MfaDisabled,
+            PolicyProblem::MethodNotAllowed(crate::subject::FactorKind::Sms),
+            PolicyProblem::MfaRequired,
+            PolicyProblem::RememberNotAllowed,
+        ] {
+            rows.push((Error::PolicyForbids(problem), ForbiddenByPolicy));
+        }
+        for problem in [
+            PreconditionProblem::NoAddress(crate::subject::Channel::Email),
+            PreconditionProblem::NoAddress(crate::subject::Channel::Sms),
+            PreconditionProblem::ChannelNotEnrolled(crate::subject::Channel::Email),
+            PreconditionProblem::NotEnrolled,
+            PreconditionProblem::TooManyAuthenticators,
+        ] {
+            rows.push((Error::Precondition(problem), Precondition));
+        }
+        rows
+    }
+
+    #[test]
+    fn every_variant_has_its_kind() {
+        for (error, kind) in table() {
+            assert_eq!(error.kind(), kind, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn only_server_side_kinds_are_not_client_errors() {
+        for (error, kind) in table() {
+            let server_side = matches!(kind, ErrorKind::Unavailable | ErrorKind::Internal);
+            assert_eq!(kind.is_client_error(), !server_side, "{error:?}");
+            // What a client may see says nothing about the back end.
+            assert!(!error.to_string().contains("back end"), "{error}");
+        }
+    }
+
+    #[test]
+    fn kind_names_are_stable_and_distinct() {
+        let all = [
+            (ErrorKind::BadInput, "bad_input"),
+            (ErrorKind::StepUpRequired, "step_up_required"),
+            (ErrorKind::ForbiddenByPolicy, "forbidden_by_policy"),
+            (ErrorKind::NotFound, "not_found"),
+            (ErrorKind::Precondition, "precondition"),
+            (ErrorKind::Unavailable, "unavailable"),
+            (ErrorKind::Internal, "internal"),
+        ];
+        for (kind, name) in all {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+        }
+        let names: std::collections::BTreeSet<_> = all.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names.len(), all.len());
     }
 }

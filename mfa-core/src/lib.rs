@@ -81,8 +81,8 @@ pub mod uri;
 
 pub use clock::{Clock, SystemClock, Timestamp};
 pub use error::{
-    Base32Problem, CodeProblem, Error, InputProblem, PolicyProblem, PreconditionProblem, Result,
-    UriProblem,
+    Base32Problem, CodeProblem, Error, ErrorKind, InputProblem, PolicyProblem, PreconditionProblem,
+    Result, UriProblem,
 };
 pub use memory::MemoryStore;
 pub use notify::Notifier;
