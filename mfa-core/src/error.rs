@@ -2,12 +2,18 @@
 
 use core::fmt;
 
+use crate::factor::{Channel, FactorKind};
+
 /// Everything that can go wrong in `mfa-core`.
 ///
 /// Messages say what was wrong and what is accepted; they never contain a
 /// secret, a one-time code or a token, so they are safe to log and to show.
-/// A wrong code is *not* an error: it is an outcome (see
-/// [`Verdict`](crate::otp::Verdict)).
+/// A wrong code is *not* an error: it is an outcome (the OTP engine's
+/// `Verdict`, the service's `Verification`).
+///
+/// This module is the bottom layer of the crate: it depends on nothing
+/// above it. Variants that report a bound carry it (`min`, `max`), filled
+/// in by the module that owns the limit.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -16,24 +22,23 @@ pub enum Error {
     InvalidDigits(u32),
 
     /// The TOTP period is outside the accepted bounds.
-    #[error(
-        "the TOTP period must be between {min} and {max} seconds, not {found}",
-        min = crate::otp::TotpConfig::MIN_PERIOD,
-        max = crate::otp::TotpConfig::MAX_PERIOD
-    )]
+    #[error("the TOTP period must be between {min} and {max} seconds, not {found}")]
     InvalidPeriod {
         /// The period that was asked for, in seconds.
         found: u64,
+        /// The shortest period accepted, in seconds.
+        min: u32,
+        /// The longest period accepted, in seconds.
+        max: u32,
     },
 
     /// A verification window wider than the engine allows.
-    #[error(
-        "a verification window may reach at most {max} steps each way, not {found}",
-        max = crate::otp::Window::MAX_STEPS
-    )]
+    #[error("a verification window may reach at most {max} steps each way, not {found}")]
     InvalidWindow {
         /// The widest side of the window that was asked for.
         found: u32,
+        /// The most steps a window may reach on either side.
+        max: u8,
     },
 
     /// The algorithm name is not one of SHA1, SHA256, SHA512.
@@ -43,22 +48,22 @@ pub enum Error {
     /// A secret shorter than the minimum.
     #[error(
         "a secret must be at least {min} bytes ({bits} bits); this one has {found} bytes",
-        min = crate::Secret::MIN_LEN,
-        bits = crate::Secret::MIN_LEN * 8
+        bits = .min * 8
     )]
     SecretTooShort {
         /// Length of the rejected secret in bytes.
         found: usize,
+        /// The shortest length accepted, in bytes.
+        min: usize,
     },
 
     /// A secret longer than the maximum.
-    #[error(
-        "a secret may be at most {max} bytes; this one has {found} bytes",
-        max = crate::Secret::MAX_LEN
-    )]
+    #[error("a secret may be at most {max} bytes; this one has {found} bytes")]
     SecretTooLong {
         /// Length of the rejected secret in bytes.
         found: usize,
+        /// The longest length accepted, in bytes.
+        max: usize,
     },
 
     /// Text that is not valid base32 (RFC 4648).
@@ -445,7 +450,7 @@ pub enum PolicyProblem {
     /// MFA is disabled for the subject's roles.
     MfaDisabled,
     /// The method is not allowed for the subject's roles.
-    MethodNotAllowed(crate::subject::FactorKind),
+    MethodNotAllowed(FactorKind),
     /// MFA is required, so the last factor cannot be removed nor MFA
     /// turned off.
     MfaRequired,
@@ -471,9 +476,9 @@ impl fmt::Display for PolicyProblem {
 #[non_exhaustive]
 pub enum PreconditionProblem {
     /// No address on file for the channel.
-    NoAddress(crate::subject::Channel),
+    NoAddress(Channel),
     /// The channel is not registered as a factor.
-    ChannelNotEnrolled(crate::subject::Channel),
+    ChannelNotEnrolled(Channel),
     /// The subject has no second factor.
     NotEnrolled,
     /// The subject already has the maximum number of authenticators.
@@ -483,10 +488,10 @@ pub enum PreconditionProblem {
 impl fmt::Display for PreconditionProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NoAddress(crate::subject::Channel::Email) => {
+            Self::NoAddress(Channel::Email) => {
                 f.write_str("there is no e-mail address on your account")
             }
-            Self::NoAddress(crate::subject::Channel::Sms) => {
+            Self::NoAddress(Channel::Sms) => {
                 f.write_str("there is no phone number on your account")
             }
             Self::ChannelNotEnrolled(channel) => {
@@ -516,11 +521,24 @@ mod tests {
         use ErrorKind::*;
         let mut rows = vec![
             (Error::InvalidDigits(9), BadInput),
-            (Error::InvalidPeriod { found: 0 }, BadInput),
-            (Error::InvalidWindow { found: 99 }, BadInput),
+            (
+                Error::InvalidPeriod {
+                    found: 0,
+                    min: 1,
+                    max: 3600,
+                },
+                BadInput,
+            ),
+            (Error::InvalidWindow { found: 99, max: 10 }, BadInput),
             (Error::UnsupportedAlgorithm, BadInput),
-            (Error::SecretTooShort { found: 3 }, BadInput),
-            (Error::SecretTooLong { found: 999 }, BadInput),
+            (Error::SecretTooShort { found: 3, min: 16 }, BadInput),
+            (
+                Error::SecretTooLong {
+                    found: 999,
+                    max: 128,
+                },
+                BadInput,
+            ),
             (
                 Error::QrTooLong(fast_qr::qr::QRCodeError::EncodedData),
                 BadInput,
@@ -588,16 +606,16 @@ mod tests {
         }
         for problem in [
             PolicyProblem::MfaDisabled,
-            PolicyProblem::MethodNotAllowed(crate::subject::FactorKind::Sms),
+            PolicyProblem::MethodNotAllowed(FactorKind::Sms),
             PolicyProblem::MfaRequired,
             PolicyProblem::RememberNotAllowed,
         ] {
             rows.push((Error::PolicyForbids(problem), ForbiddenByPolicy));
         }
         for problem in [
-            PreconditionProblem::NoAddress(crate::subject::Channel::Email),
-            PreconditionProblem::NoAddress(crate::subject::Channel::Sms),
-            PreconditionProblem::ChannelNotEnrolled(crate::subject::Channel::Email),
+            PreconditionProblem::NoAddress(Channel::Email),
+            PreconditionProblem::NoAddress(Channel::Sms),
+            PreconditionProblem::ChannelNotEnrolled(Channel::Email),
             PreconditionProblem::NotEnrolled,
             PreconditionProblem::TooManyAuthenticators,
         ] {
@@ -640,5 +658,28 @@ mod tests {
         }
         let names: std::collections::BTreeSet<_> = all.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(names.len(), all.len());
+    }
+
+    #[test]
+    fn the_bottom_layer_imports_nothing_above_it() {
+        // `factor` (names of factors and channels) imports nothing from the
+        // crate; this module imports only `factor`. Anything else would
+        // make the error type depend on the modules that depend on it.
+        let outside = |source: &str, allowed: &[&str]| -> Vec<String> {
+            source
+                .lines()
+                .filter(|line| line.contains("crate::"))
+                .filter(|line| !allowed.iter().any(|a| line.contains(a)))
+                .map(str::to_owned)
+                .collect()
+        };
+        let this = include_str!("error.rs");
+        let marker = ["#[cfg(test)]", "\nmod tests"].concat();
+        let (code, _tests) = this.split_once(&marker).unwrap_or((this, ""));
+        assert_eq!(outside(code, &["crate::factor::"]), Vec::<String>::new());
+        assert_eq!(
+            outside(include_str!("factor.rs"), &[]),
+            Vec::<String>::new()
+        );
     }
 }

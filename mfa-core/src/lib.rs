@@ -61,6 +61,7 @@ mod clock;
 pub mod device;
 mod encoding;
 mod error;
+mod factor;
 pub mod memory;
 pub mod notify;
 pub mod otp;
@@ -84,13 +85,14 @@ pub use error::{
     Base32Problem, CodeProblem, Error, ErrorKind, InputProblem, PolicyProblem, PreconditionProblem,
     Result, UriProblem,
 };
+pub use factor::{Channel, FactorKind};
 pub use memory::MemoryStore;
 pub use notify::Notifier;
 pub use pepper::Pepper;
 pub use secret::Secret;
 pub use service::{Mfa, MfaConfig};
 pub use store::Store;
-pub use subject::{Channel, CredentialId, FactorKind, Role, Subject, SubjectId};
+pub use subject::{CredentialId, Role, Subject, SubjectId};
 pub use uri::KeyUri;
 
 /// The README's examples, compiled and run as doc tests.
