@@ -49,7 +49,9 @@
 //!
 //! ## Features
 //! * `png` — PNG output for QR codes ([`qr::png`], [`qr::png_data_uri`]).
-//! * `serde` — `Serialize`/`Deserialize` for policy, decisions and outcomes.
+//! * `serde` — `Serialize`/`Deserialize` for the policy (the store's
+//!   format), decisions, outcomes, status and the session state; their JSON
+//!   forms are pinned by golden files in the crate's tests.
 //! * `testing` — the `testing` module: the store conformance suite (run it
 //!   on a backend with `store_conformance_suite!`), a manual clock and a
 //!   recording notifier.

@@ -108,6 +108,7 @@ pub enum ReplaceCodes {
 
 /// E-mail or SMS registered as a subject's factor.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ChannelFactor {
     /// Which channel.
     pub channel: Channel,

@@ -149,6 +149,7 @@ fn require_enabled(rule: RolePolicy) -> Result<RolePolicy> {
 
 /// What a subject has set up, and what the policy says now.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Status {
     /// Active authenticator apps, oldest first.
     pub authenticators: Vec<AuthenticatorInfo>,
