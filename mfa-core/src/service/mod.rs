@@ -12,7 +12,7 @@
 //! # use mfa_core::seal::{Sealer, SealingKey};
 //! # use mfa_core::notify::LogNotifier;
 //! # use mfa_core::policy::SessionState;
-//! # use mfa_core::service::Attempt;
+//! # use mfa_core::service::{Attempt, DriftTolerance};
 //! # async fn demo() -> mfa_core::Result<()> {
 //! let config = MfaConfig::new(
 //!     "Service Desk",
@@ -26,7 +26,9 @@
 //! let enrollment = mfa.start_totp_enrollment(&alice, &SessionState::default()).await?;
 //! // show enrollment.qr_svg and enrollment.key; then the person types a code:
 //! # let code = String::new();
-//! let outcome = mfa.confirm_totp_enrollment(&alice, &enrollment.id, &code, "Phone", false).await;
+//! let outcome = mfa
+//!     .confirm_totp_enrollment(&alice, &enrollment.id, &code, "Phone", DriftTolerance::Standard)
+//!     .await;
 //! # let _ = outcome;
 //! // Later, at sign-in:
 //! let verification = mfa.verify(&alice, Attempt::Totp(&code)).await;
@@ -88,6 +90,35 @@ impl Default for SentCodeRules {
     }
 }
 
+/// How far a phone's clock may be off when an authenticator app is
+/// confirmed ([`Mfa::confirm_totp_enrollment`]).
+///
+/// The person picks it: a page offers "my code was not accepted — my
+/// phone's clock may be wrong" and retries with [`Wide`](Self::Wide).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DriftTolerance {
+    /// The sign-in window ([`MfaConfig::window`], ±1 step): the clock is
+    /// right.
+    #[default]
+    Standard,
+    /// The enrollment window ([`MfaConfig::enrollment_window`], ±10 steps,
+    /// 5 minutes either way), once, for a phone whose clock is off. The
+    /// offset found is remembered, and later sign-ins centre their ±1
+    /// window on it.
+    Wide,
+}
+
+impl DriftTolerance {
+    /// The verification window this tolerance stands for in `config`.
+    #[must_use]
+    pub fn window(self, config: &MfaConfig) -> Window {
+        match self {
+            Self::Standard => config.window,
+            Self::Wide => config.enrollment_window,
+        }
+    }
+}
+
 /// Service configuration. [`MfaConfig::new`] gives the defaults of the
 /// design (DESIGN.md §4); change fields to tune them.
 #[derive(Debug, Clone)]
@@ -102,7 +133,7 @@ pub struct MfaConfig {
     pub totp: TotpConfig,
     /// Verification window: ±1 step (widened by remembered drift).
     pub window: Window,
-    /// Window for a confirmation that asks for drift tolerance: ±10 steps.
+    /// Window for a confirmation with [`DriftTolerance::Wide`]: ±10 steps.
     pub enrollment_window: Window,
     /// Pending enrollments expire after 10 minutes.
     pub pending_ttl: Duration,
