@@ -8,32 +8,52 @@
 //! input (4xx), policy refusals and unavailable back ends.
 //!
 //! ```
-//! # use mfa_core::{Mfa, MfaConfig, MemoryStore, Pepper, Role, Subject, SubjectId, Timestamp};
-//! # use mfa_core::seal::{Sealer, SealingKey};
-//! # use mfa_core::notify::LogNotifier;
-//! # use mfa_core::policy::SessionState;
-//! # use mfa_core::service::{Attempt, DriftTolerance};
-//! # async fn demo() -> mfa_core::Result<()> {
-//! let config = MfaConfig::new(
-//!     "Service Desk",
-//!     Pepper::new(&[0x42; 32])?,               // from your secret store
-//!     Sealer::new(vec![SealingKey::new(1, [7; 32])])?,
-//! );
-//! let mfa = Mfa::new(MemoryStore::new(), LogNotifier, mfa_core::SystemClock, config);
-//! let alice = Subject::new(SubjectId::new("alice")?, [Role::AGENT]).with_email("alice@example.com");
+//! use mfa_core::notify::LogNotifier;
+//! use mfa_core::otp::Totp;
+//! use mfa_core::policy::{Decision, SessionState};
+//! use mfa_core::seal::{Sealer, SealingKey};
+//! use mfa_core::service::{Attempt, Confirmation, DriftTolerance, Verification};
+//! use mfa_core::{Clock, MemoryStore, Mfa, MfaConfig, Pepper, Role, Secret, Subject, SubjectId};
 //!
-//! // Profile → Two-Factor Authentication → Enable:
-//! let enrollment = mfa.start_totp_enrollment(&alice, &SessionState::default()).await?;
-//! // show enrollment.qr_svg and enrollment.key; then the person types a code:
-//! # let code = String::new();
-//! let outcome = mfa
-//!     .confirm_totp_enrollment(&alice, &enrollment.id, &code, "Phone", DriftTolerance::Standard)
-//!     .await;
-//! # let _ = outcome;
-//! // Later, at sign-in:
-//! let verification = mfa.verify(&alice, Attempt::Totp(&code)).await;
-//! # let _ = verification;
-//! # Ok(()) }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! runtime.block_on(async {
+//!     let config = MfaConfig::new(
+//!         "Service Desk",
+//!         Pepper::new(&[0x42; 32])?, // from your secret store
+//!         Sealer::new(vec![SealingKey::new(1, [7; 32])])?,
+//!     );
+//!     let mfa = Mfa::new(MemoryStore::new(), LogNotifier, mfa_core::SystemClock, config);
+//!     let alice =
+//!         Subject::new(SubjectId::new("alice")?, [Role::AGENT]).with_email("alice@example.com");
+//!
+//!     // Profile → Two-Factor Authentication → Enable, then the first code.
+//!     let enrollment = mfa.start_totp_enrollment(&alice, &SessionState::default()).await?;
+//!     let app = Totp::new(&Secret::from_base32(&enrollment.key)?, &enrollment.config);
+//!     let now = mfa.clock().now().unix();
+//!     let first = app.generate_at(now).ok_or("before T0")?.expose();
+//!     let confirmed = mfa
+//!         .confirm_totp_enrollment(&alice, &enrollment.id, &first, "Phone", DriftTolerance::Standard)
+//!         .await?;
+//!     assert!(matches!(confirmed, Confirmation::Enrolled { .. }));
+//!
+//!     // Next sign-in, password already checked: the gate asks for a code.
+//!     let mut session = SessionState::default(); // kept in the framework's session
+//!     let decision = mfa.decide(&alice, &session).await?;
+//!     assert!(matches!(decision, Decision::VerifyNow { .. }));
+//!     let period = u64::from(enrollment.config.period());
+//!     let typed = app.generate_at(now + period).ok_or("before T0")?.expose();
+//!     let verification = mfa.verify(&alice, Attempt::Totp(&typed)).await?;
+//!     assert!(matches!(verification, Verification::Accepted { .. }));
+//!     session.verified_at = Some(mfa.clock().now()); // and cycle the session id
+//!     assert_eq!(mfa.decide(&alice, &session).await?, Decision::Allow);
+//!
+//!     // The same code a second time (a replay, or a parallel request) is refused.
+//!     let replay = mfa.verify(&alice, Attempt::Totp(&typed)).await?;
+//!     assert_eq!(replay, Verification::Rejected);
+//!     Ok(())
+//! })
+//! # }
 //! ```
 
 mod admin;
