@@ -123,6 +123,9 @@
 //! * `serde` — `Serialize`/`Deserialize` for the policy (the store's
 //!   format), decisions, outcomes, status and the session state; their JSON
 //!   forms are pinned by golden files in the crate's tests.
+//! * `tracing` — [`notify::LogNotifier`] logs structured `tracing` events
+//!   (never a code, secret, token or address) instead of writing to
+//!   standard error.
 //! * `testing` — the `testing` module: the store conformance suite (run it
 //!   on a backend with `store_conformance_suite!`), a manual clock and a
 //!   recording notifier.
