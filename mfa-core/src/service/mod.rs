@@ -139,8 +139,9 @@ impl DriftTolerance {
     }
 }
 
-/// Service configuration. [`MfaConfig::new`] gives the defaults of the
-/// design (DESIGN.md §4); change fields to tune them.
+/// Service configuration. [`MfaConfig::new`] gives the defaults listed
+/// in the repository's `docs/architecture.md` (security parameters);
+/// change fields to tune them.
 #[derive(Debug, Clone)]
 pub struct MfaConfig {
     /// The service name shown in authenticator apps and messages.
