@@ -1,16 +1,22 @@
 //! OTP verification: mfa-core beside totp-rs 6.0 `check` and a floor that
 //! does nothing but the two compression-function calls per step that any
-//! HMAC-based OTP needs.
+//! HMAC-based OTP needs. Then one step alone: mfa-core's prepared HMAC
+//! state against a pre-keyed `hmac::Hmac` / `hmac::SimpleHmac` cloned per
+//! step (is the hand-written HMAC worth keeping?).
 //!
-//! Run: `cargo bench -p mfa-benches --bench otp`
+//! Run: `cargo bench -p mfa-benches --bench otp` (one step only:
+//! `... --bench otp -- hmac-step`)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)] // bench setup fails loudly
 
 use std::alloc::System;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use hmac::{Hmac, KeyInit, Mac, SimpleHmac};
 use mfa_core::Secret;
-use mfa_core::otp::{Algorithm, Code, Digits, Totp, TotpConfig, Window};
+use mfa_core::otp::{Algorithm, Code, Digits, Hotp, Totp, TotpConfig, Window};
+use sha1::Sha1;
+use sha2::{Sha256, Sha512};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -272,5 +278,78 @@ fn verify(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, verify);
+/// RFC 4226 §5.3 dynamic truncation, then six digits.
+fn six_digits(mac: &[u8]) -> u32 {
+    let offset = usize::from(mac[mac.len() - 1] & 0x0f);
+    let word = u32::from_be_bytes([
+        mac[offset],
+        mac[offset + 1],
+        mac[offset + 2],
+        mac[offset + 3],
+    ]);
+    (word & 0x7fff_ffff) % 1_000_000
+}
+
+/// One step with a pre-keyed MAC: clone it (the key blocks are already
+/// absorbed), feed the counter, finalize.
+fn cloned_step<M: Mac + Clone>(keyed: &M, counter: u64) -> u32 {
+    let mut mac = keyed.clone();
+    mac.update(&counter.to_be_bytes());
+    six_digits(&mac.finalize().into_bytes())
+}
+
+fn step_with<D>(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    bytes: &[u8],
+    counter: u64,
+    expected: u32,
+) where
+    D: hmac::EagerHash + hmac::digest::Digest + hmac::digest::block_api::BlockSizeUser + Clone,
+    Hmac<D>: KeyInit + Mac + Clone,
+    SimpleHmac<D>: KeyInit + Mac + Clone,
+{
+    let eager = <Hmac<D> as KeyInit>::new_from_slice(bytes).expect("any key length");
+    let simple = <SimpleHmac<D> as KeyInit>::new_from_slice(bytes).expect("any key length");
+    assert_eq!(cloned_step(&eager, counter), expected);
+    assert_eq!(cloned_step(&simple, counter), expected);
+    group.bench_function("hmac::Hmac clone", |b| {
+        b.iter(|| cloned_step(&eager, black_box(counter)));
+    });
+    group.bench_function("hmac::SimpleHmac clone", |b| {
+        b.iter(|| cloned_step(&simple, black_box(counter)));
+    });
+}
+
+fn hmac_step(c: &mut Criterion) {
+    let counter = NOW / PERIOD;
+    for alg in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
+        let bytes = secret_for(alg);
+        let hotp = Hotp::new(
+            &Secret::from_bytes(&bytes).expect("valid"),
+            alg,
+            Digits::SIX,
+        );
+        let floor = floor::Floor::new(alg, &bytes);
+        let ours =
+            |counter: u64| -> u32 { hotp.generate(counter).expose().parse().expect("six digits") };
+        let expected = ours(counter);
+        assert_eq!(floor.truncated(counter) % 1_000_000, expected);
+
+        let mut group = c.benchmark_group(format!("hmac-step-{alg}"));
+        group.bench_function("mfa-core prepared state", |b| {
+            b.iter(|| hotp.generate(black_box(counter)));
+        });
+        group.bench_function("floor", |b| {
+            b.iter(|| floor.truncated(black_box(counter)) % 1_000_000);
+        });
+        match alg {
+            Algorithm::Sha1 => step_with::<Sha1>(&mut group, &bytes, counter, expected),
+            Algorithm::Sha256 => step_with::<Sha256>(&mut group, &bytes, counter, expected),
+            _ => step_with::<Sha512>(&mut group, &bytes, counter, expected),
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, verify, hmac_step);
 criterion_main!(benches);

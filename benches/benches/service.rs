@@ -14,7 +14,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mfa_core::otp::{Code, Totp, Window};
 use mfa_core::policy::SessionState;
 use mfa_core::seal::{Sealer, SealingKey};
-use mfa_core::service::{Attempt, Confirmation};
+use mfa_core::service::{Attempt, Confirmation, DriftTolerance};
 use mfa_core::testing::{ManualClock, RecordingNotifier};
 use mfa_core::{
     Clock, CredentialId, FactorKind, MemoryStore, Mfa, MfaConfig, Pepper, Role, Secret, Store,
@@ -47,7 +47,13 @@ fn setup(rt: &tokio::runtime::Runtime) -> (Service, ManualClock, Subject, Secret
             .generate_at(clock.now().unix())
             .unwrap();
         let confirmed = mfa
-            .confirm_totp_enrollment(&subject, &enrollment.id, &code.expose(), "Phone", false)
+            .confirm_totp_enrollment(
+                &subject,
+                &enrollment.id,
+                &code.expose(),
+                "Phone",
+                DriftTolerance::Standard,
+            )
             .await
             .unwrap();
         assert!(matches!(confirmed, Confirmation::Enrolled { .. }));

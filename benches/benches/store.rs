@@ -16,7 +16,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use mfa_core::otp::Totp;
 use mfa_core::policy::SessionState;
 use mfa_core::seal::{Sealer, SealingKey};
-use mfa_core::service::{Attempt, Confirmation, Verification};
+use mfa_core::service::{Attempt, Confirmation, DriftTolerance, Verification};
 use mfa_core::testing::{ManualClock, RecordingNotifier};
 use mfa_core::{Clock, Mfa, MfaConfig, Pepper, Role, Secret, Store, Subject, SubjectId, Timestamp};
 use mfa_store_sql::sqlx;
@@ -52,7 +52,13 @@ async fn enroll<S: Store>(store: S) -> Bench<S> {
     let totp = Totp::new(&secret, &enrollment.config);
     let code = totp.generate_at(clock.now().unix()).unwrap();
     let confirmed = mfa
-        .confirm_totp_enrollment(&subject, &enrollment.id, &code.expose(), "Phone", false)
+        .confirm_totp_enrollment(
+            &subject,
+            &enrollment.id,
+            &code.expose(),
+            "Phone",
+            DriftTolerance::Standard,
+        )
         .await
         .unwrap();
     assert!(matches!(confirmed, Confirmation::Enrolled { .. }));

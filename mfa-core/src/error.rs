@@ -2,12 +2,18 @@
 
 use core::fmt;
 
+use crate::factor::{Channel, FactorKind};
+
 /// Everything that can go wrong in `mfa-core`.
 ///
 /// Messages say what was wrong and what is accepted; they never contain a
 /// secret, a one-time code or a token, so they are safe to log and to show.
-/// A wrong code is *not* an error: it is an outcome (see
-/// [`Verdict`](crate::otp::Verdict)).
+/// A wrong code is *not* an error: it is an outcome (the OTP engine's
+/// `Verdict`, the service's `Verification`).
+///
+/// This module is the bottom layer of the crate: it depends on nothing
+/// above it. Variants that report a bound carry it (`min`, `max`), filled
+/// in by the module that owns the limit.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -16,24 +22,23 @@ pub enum Error {
     InvalidDigits(u32),
 
     /// The TOTP period is outside the accepted bounds.
-    #[error(
-        "the TOTP period must be between {min} and {max} seconds, not {found}",
-        min = crate::otp::TotpConfig::MIN_PERIOD,
-        max = crate::otp::TotpConfig::MAX_PERIOD
-    )]
+    #[error("the TOTP period must be between {min} and {max} seconds, not {found}")]
     InvalidPeriod {
         /// The period that was asked for, in seconds.
         found: u64,
+        /// The shortest period accepted, in seconds.
+        min: u32,
+        /// The longest period accepted, in seconds.
+        max: u32,
     },
 
     /// A verification window wider than the engine allows.
-    #[error(
-        "a verification window may reach at most {max} steps each way, not {found}",
-        max = crate::otp::Window::MAX_STEPS
-    )]
+    #[error("a verification window may reach at most {max} steps each way, not {found}")]
     InvalidWindow {
         /// The widest side of the window that was asked for.
         found: u32,
+        /// The most steps a window may reach on either side.
+        max: u8,
     },
 
     /// The algorithm name is not one of SHA1, SHA256, SHA512.
@@ -43,22 +48,22 @@ pub enum Error {
     /// A secret shorter than the minimum.
     #[error(
         "a secret must be at least {min} bytes ({bits} bits); this one has {found} bytes",
-        min = crate::Secret::MIN_LEN,
-        bits = crate::Secret::MIN_LEN * 8
+        bits = .min * 8
     )]
     SecretTooShort {
         /// Length of the rejected secret in bytes.
         found: usize,
+        /// The shortest length accepted, in bytes.
+        min: usize,
     },
 
     /// A secret longer than the maximum.
-    #[error(
-        "a secret may be at most {max} bytes; this one has {found} bytes",
-        max = crate::Secret::MAX_LEN
-    )]
+    #[error("a secret may be at most {max} bytes; this one has {found} bytes")]
     SecretTooLong {
         /// Length of the rejected secret in bytes.
         found: usize,
+        /// The longest length accepted, in bytes.
+        max: usize,
     },
 
     /// Text that is not valid base32 (RFC 4648).
@@ -147,6 +152,129 @@ pub enum Error {
     /// The pepper is shorter than 32 bytes.
     #[error("the pepper must be at least 32 bytes")]
     PepperTooShort,
+}
+
+impl Error {
+    /// The class of this error: what an adapter needs to pick a response
+    /// (see [`ErrorKind`] for the table).
+    ///
+    /// Every variant maps to exactly one kind, so one table from kind to
+    /// HTTP status covers every error this crate returns.
+    #[must_use]
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::InvalidDigits(_)
+            | Self::InvalidPeriod { .. }
+            | Self::InvalidWindow { .. }
+            | Self::UnsupportedAlgorithm
+            | Self::SecretTooShort { .. }
+            | Self::SecretTooLong { .. }
+            | Self::InvalidBase32(_)
+            | Self::InvalidCode(_)
+            | Self::InvalidUri(_)
+            | Self::QrTooLong(_)
+            | Self::InvalidInput(_) => ErrorKind::BadInput,
+            Self::StepUpRequired => ErrorKind::StepUpRequired,
+            Self::PolicyForbids(_) => ErrorKind::ForbiddenByPolicy,
+            Self::NotFound(_) => ErrorKind::NotFound,
+            Self::Precondition(_) => ErrorKind::Precondition,
+            Self::StoreUnavailable(_) | Self::Notify(_) => ErrorKind::Unavailable,
+            Self::Rng(_)
+            | Self::Store(_)
+            | Self::InvalidSealingKey
+            | Self::SealingFailed
+            | Self::SealedCorrupt
+            | Self::UnknownSealingKey(_)
+            | Self::InvalidHash
+            | Self::PepperTooShort => ErrorKind::Internal,
+            #[cfg(feature = "png")]
+            Self::Png(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// The class of an [`Error`], from [`Error::kind`]: one value per way a
+/// caller should react, so an adapter needs a single table from kind to
+/// response. The suggested HTTP status is given with each kind.
+///
+/// | kind | errors | suggested status |
+/// |---|---|---|
+/// | [`BadInput`](Self::BadInput) | `InvalidDigits`, `InvalidPeriod`, `InvalidWindow`, `UnsupportedAlgorithm`, `SecretTooShort`, `SecretTooLong`, `InvalidBase32`, `InvalidCode`, `InvalidUri`, `QrTooLong`, `InvalidInput` | 422 (400 if the body does not parse at all) |
+/// | [`StepUpRequired`](Self::StepUpRequired) | `StepUpRequired` | 403, problem code `step_up_required` |
+/// | [`ForbiddenByPolicy`](Self::ForbiddenByPolicy) | `PolicyForbids` | 403 |
+/// | [`NotFound`](Self::NotFound) | `NotFound` | 404 |
+/// | [`Precondition`](Self::Precondition) | `Precondition` | 409 |
+/// | [`Unavailable`](Self::Unavailable) | `StoreUnavailable`, `Notify` | 503 with `Retry-After` |
+/// | [`Internal`](Self::Internal) | `Rng`, `Png`, `Store`, `InvalidSealingKey`, `SealingFailed`, `SealedCorrupt`, `UnknownSealingKey`, `InvalidHash`, `PepperTooShort` | 500; log the error, send no detail |
+///
+/// Only `BadInput`, `StepUpRequired`, `ForbiddenByPolicy`, `NotFound` and
+/// `Precondition` are caused by the request; their messages are written
+/// for the person and safe to show. `Unavailable` and `Internal` are the
+/// server's problem: never a 4xx, and the cause chain is for the log.
+///
+/// A wrong, expired or replayed code and a lock-out are not errors at all
+/// but outcomes (`Verification`, `Confirmation`), so they have no kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The client sent something malformed or out of bounds: a code that
+    /// is not a code, a bad key, URI, identifier, name or policy. Fix the
+    /// input and retry.
+    BadInput,
+    /// The operation is sensitive and the session has not verified a
+    /// second factor recently enough: verify again, then retry.
+    StepUpRequired,
+    /// The security policy does not allow this for the subject (MFA
+    /// disabled for the role, method not allowed, last factor under an
+    /// enforced requirement).
+    ForbiddenByPolicy,
+    /// What the request names does not exist for this subject: an
+    /// enrollment (or it expired), an authenticator, a channel factor, a
+    /// remembered device.
+    NotFound,
+    /// The subject's set-up does not allow the operation yet: no address
+    /// on the channel, the channel not registered, no second factor at
+    /// all, or the authenticator limit reached.
+    Precondition,
+    /// A back end (the store, or the notifier delivering a code) cannot be
+    /// reached or timed out; nothing is wrong with the request. Retry
+    /// shortly.
+    Unavailable,
+    /// A failure on the server side: the store failed otherwise, the
+    /// operating system's random number generator failed, a sealed secret
+    /// is corrupt or its key is missing, a configured key or pepper is
+    /// invalid.
+    Internal,
+}
+
+impl ErrorKind {
+    /// A stable `snake_case` name, usable as a problem code or a metric
+    /// label.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadInput => "bad_input",
+            Self::StepUpRequired => "step_up_required",
+            Self::ForbiddenByPolicy => "forbidden_by_policy",
+            Self::NotFound => "not_found",
+            Self::Precondition => "precondition",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    /// Whether the request caused it (a 4xx), as opposed to the server
+    /// ([`Unavailable`](Self::Unavailable), [`Internal`](Self::Internal)).
+    #[must_use]
+    pub fn is_client_error(self) -> bool {
+        !matches!(self, Self::Unavailable | Self::Internal)
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Convenience alias for results whose error is [`Error`].
@@ -328,7 +456,7 @@ pub enum PolicyProblem {
     /// MFA is disabled for the subject's roles.
     MfaDisabled,
     /// The method is not allowed for the subject's roles.
-    MethodNotAllowed(crate::subject::FactorKind),
+    MethodNotAllowed(FactorKind),
     /// MFA is required, so the last factor cannot be removed nor MFA
     /// turned off.
     MfaRequired,
@@ -354,25 +482,25 @@ impl fmt::Display for PolicyProblem {
 #[non_exhaustive]
 pub enum PreconditionProblem {
     /// No address on file for the channel.
-    NoAddress(crate::subject::Channel),
+    NoAddress(Channel),
     /// The channel is not registered as a factor.
-    ChannelNotEnrolled(crate::subject::Channel),
+    ChannelNotEnrolled(Channel),
     /// The subject has no second factor.
     NotEnrolled,
     /// The subject already has the maximum number of authenticators.
     TooManyAuthenticators,
     /// The channel was verified for another address than the subject's
     /// current one: it is not a usable factor until registered again.
-    ChannelAddressChanged(crate::subject::Channel),
+    ChannelAddressChanged(Channel),
 }
 
 impl fmt::Display for PreconditionProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::NoAddress(crate::subject::Channel::Email) => {
+            Self::NoAddress(Channel::Email) => {
                 f.write_str("there is no e-mail address on your account")
             }
-            Self::NoAddress(crate::subject::Channel::Sms) => {
+            Self::NoAddress(Channel::Sms) => {
                 f.write_str("there is no phone number on your account")
             }
             Self::ChannelNotEnrolled(channel) => {
@@ -389,5 +517,182 @@ impl fmt::Display for PreconditionProblem {
                 "your {channel} address changed since {channel} codes were set up; set them up again"
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boxed() -> Box<dyn std::error::Error + Send + Sync> {
+        Box::new(std::io::Error::other("back end"))
+    }
+
+    /// Every variant (and every problem of the variants that carry one)
+    /// with the kind it must have: the table in [`ErrorKind`]'s docs.
+    fn table() -> Vec<(Error, ErrorKind)> {
+        use ErrorKind::*;
+        let mut rows = vec![
+            (Error::InvalidDigits(9), BadInput),
+            (
+                Error::InvalidPeriod {
+                    found: 0,
+                    min: 1,
+                    max: 3600,
+                },
+                BadInput,
+            ),
+            (Error::InvalidWindow { found: 99, max: 10 }, BadInput),
+            (Error::UnsupportedAlgorithm, BadInput),
+            (Error::SecretTooShort { found: 3, min: 16 }, BadInput),
+            (
+                Error::SecretTooLong {
+                    found: 999,
+                    max: 128,
+                },
+                BadInput,
+            ),
+            (
+                Error::QrTooLong(fast_qr::qr::QRCodeError::EncodedData),
+                BadInput,
+            ),
+            (Error::StepUpRequired, StepUpRequired),
+            (Error::NotFound("authenticator"), NotFound),
+            (Error::StoreUnavailable(boxed()), Unavailable),
+            (Error::Notify(boxed()), Unavailable),
+            (Error::Rng(getrandom::Error::UNSUPPORTED), Internal),
+            (Error::Store(boxed()), Internal),
+            (Error::InvalidSealingKey, Internal),
+            (Error::SealingFailed, Internal),
+            (Error::SealedCorrupt, Internal),
+            (Error::UnknownSealingKey(7), Internal),
+            (Error::InvalidHash, Internal),
+            (Error::PepperTooShort, Internal),
+        ];
+        #[cfg(feature = "png")]
+        rows.push((Error::Png(png::EncodingError::LimitsExceeded), Internal));
+        for problem in [
+            Base32Problem::InvalidCharacter,
+            Base32Problem::InvalidLength,
+            Base32Problem::InvalidPadding,
+        ] {
+            rows.push((Error::InvalidBase32(problem), BadInput));
+        }
+        for problem in [
+            CodeProblem::Empty,
+            CodeProblem::InvalidCharacter,
+            CodeProblem::TooLong,
+            CodeProblem::WrongLength {
+                expected: 6,
+                found: 5,
+            },
+        ] {
+            rows.push((Error::InvalidCode(problem), BadInput));
+        }
+        for problem in [
+            UriProblem::Scheme,
+            UriProblem::Type,
+            UriProblem::MissingAccount,
+            UriProblem::InvalidName,
+            UriProblem::ColonInAccountWithoutIssuer,
+            UriProblem::Encoding,
+            UriProblem::MissingSecret,
+            UriProblem::MissingCounter,
+            UriProblem::DuplicateParameter,
+            UriProblem::InvalidNumber,
+            UriProblem::NonZeroT0,
+            UriProblem::TooLong,
+        ] {
+            rows.push((Error::InvalidUri(problem), BadInput));
+        }
+        for problem in [
+            InputProblem::Identifier("subject id"),
+            InputProblem::Role,
+            InputProblem::Channel,
+            InputProblem::Factor,
+            InputProblem::AuditAction,
+            InputProblem::Name,
+            InputProblem::PolicyNoMethod,
+            InputProblem::PolicyPeriod,
+        ] {
+            rows.push((Error::InvalidInput(problem), BadInput));
+        }
+        for problem in [
+            PolicyProblem::MfaDisabled,
+            PolicyProblem::MethodNotAllowed(FactorKind::Sms),
+            PolicyProblem::MfaRequired,
+            PolicyProblem::RememberNotAllowed,
+        ] {
+            rows.push((Error::PolicyForbids(problem), ForbiddenByPolicy));
+        }
+        for problem in [
+            PreconditionProblem::NoAddress(Channel::Email),
+            PreconditionProblem::NoAddress(Channel::Sms),
+            PreconditionProblem::ChannelNotEnrolled(Channel::Email),
+            PreconditionProblem::NotEnrolled,
+            PreconditionProblem::TooManyAuthenticators,
+        ] {
+            rows.push((Error::Precondition(problem), Precondition));
+        }
+        rows
+    }
+
+    #[test]
+    fn every_variant_has_its_kind() {
+        for (error, kind) in table() {
+            assert_eq!(error.kind(), kind, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn only_server_side_kinds_are_not_client_errors() {
+        for (error, kind) in table() {
+            let server_side = matches!(kind, ErrorKind::Unavailable | ErrorKind::Internal);
+            assert_eq!(kind.is_client_error(), !server_side, "{error:?}");
+            // What a client may see says nothing about the back end.
+            assert!(!error.to_string().contains("back end"), "{error}");
+        }
+    }
+
+    #[test]
+    fn kind_names_are_stable_and_distinct() {
+        let all = [
+            (ErrorKind::BadInput, "bad_input"),
+            (ErrorKind::StepUpRequired, "step_up_required"),
+            (ErrorKind::ForbiddenByPolicy, "forbidden_by_policy"),
+            (ErrorKind::NotFound, "not_found"),
+            (ErrorKind::Precondition, "precondition"),
+            (ErrorKind::Unavailable, "unavailable"),
+            (ErrorKind::Internal, "internal"),
+        ];
+        for (kind, name) in all {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+        }
+        let names: std::collections::BTreeSet<_> = all.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names.len(), all.len());
+    }
+
+    #[test]
+    fn the_bottom_layer_imports_nothing_above_it() {
+        // `factor` (names of factors and channels) imports nothing from the
+        // crate; this module imports only `factor`. Anything else would
+        // make the error type depend on the modules that depend on it.
+        let outside = |source: &str, allowed: &[&str]| -> Vec<String> {
+            source
+                .lines()
+                .filter(|line| line.contains("crate::"))
+                .filter(|line| !allowed.iter().any(|a| line.contains(a)))
+                .map(str::to_owned)
+                .collect()
+        };
+        let this = include_str!("error.rs");
+        let marker = ["#[cfg(test)]", "\nmod tests"].concat();
+        let (code, _tests) = this.split_once(&marker).unwrap_or((this, ""));
+        assert_eq!(outside(code, &["crate::factor::"]), Vec::<String>::new());
+        assert_eq!(
+            outside(include_str!("factor.rs"), &[]),
+            Vec::<String>::new()
+        );
     }
 }

@@ -92,14 +92,29 @@ pub trait Notifier: Send + Sync + 'static {
     fn notify(&self, notice: Notice<'_>) -> impl Future<Output = Result<()>> + Send;
 }
 
-/// A notifier that delivers nothing and writes one line per message to
-/// standard error — *without* the code. For development set-ups where
-/// another part of the app shows codes, or where codes are not used.
+/// A notifier that delivers nothing and logs one line per message —
+/// *without* the code and without the address. For development set-ups
+/// where another part of the app shows codes, or where codes are not used.
+///
+/// With the `tracing` feature each message is an `INFO` event with target
+/// `mfa::notify` and the fields `subject`, `channel` and `expires_at`
+/// (codes) or `subject` and `notice` (notices); without it, a line on
+/// standard error with the same facts. Neither ever contains a code, a
+/// secret, a token or an address.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LogNotifier;
 
 impl Notifier for LogNotifier {
     async fn send_code(&self, message: CodeMessage<'_>) -> Result<()> {
+        #[cfg(feature = "tracing")]
+        tracing::info!(
+            target: "mfa::notify",
+            subject = message.subject.id.as_str(),
+            channel = message.channel.as_str(),
+            expires_at = message.expires_at.unix(),
+            "one-time code not delivered (LogNotifier)"
+        );
+        #[cfg(not(feature = "tracing"))]
         eprintln!(
             "mfa: would send a {} code to subject {} (expires {})",
             message.channel, message.subject.id, message.expires_at
@@ -108,10 +123,121 @@ impl Notifier for LogNotifier {
     }
 
     async fn notify(&self, notice: Notice<'_>) -> Result<()> {
+        #[cfg(feature = "tracing")]
+        tracing::info!(
+            target: "mfa::notify",
+            subject = notice.subject.id.as_str(),
+            notice = ?notice.kind,
+            "security notice not delivered (LogNotifier)"
+        );
+        #[cfg(not(feature = "tracing"))]
         eprintln!(
             "mfa: would notify subject {}: {:?}",
             notice.subject.id, notice.kind
         );
         Ok(())
+    }
+}
+
+#[cfg(all(test, feature = "tracing"))]
+mod tests {
+    use std::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+    use std::task::{Context, Poll, Waker};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use super::*;
+    use crate::otp::Digits;
+    use crate::subject::SubjectId;
+
+    /// Collects every event as `target name=value …`.
+    #[derive(Clone, Default)]
+    struct Collect(Arc<Mutex<Vec<String>>>);
+
+    struct Line<'a>(&'a mut String);
+
+    impl Visit for Line<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn core::fmt::Debug) {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+
+    impl Subscriber for Collect {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut line = event.metadata().target().to_owned();
+            event.record(&mut Line(&mut line));
+            if let Ok(mut lines) = self.0.lock() {
+                lines.push(line);
+            }
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    fn ready<F: Future>(future: F) -> F::Output {
+        let mut future = core::pin::pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(output) => output,
+            Poll::Pending => unreachable!("LogNotifier never waits"),
+        }
+    }
+
+    #[test]
+    fn events_have_fields_and_no_code_or_address() {
+        let collect = Collect::default();
+        let subject =
+            Subject::new(SubjectId::new("alice").unwrap(), []).with_email("alice@example.com");
+        let code = Code::new(987_654, Digits::SIX);
+        tracing::subscriber::with_default(collect.clone(), || {
+            ready(LogNotifier.send_code(CodeMessage {
+                subject: &subject,
+                channel: Channel::Email,
+                to: "alice@example.com",
+                code: &code,
+                expires_at: Timestamp::from_unix(1_700_000_300),
+                issuer: "Service Desk",
+            }))
+            .unwrap();
+            ready(LogNotifier.notify(Notice {
+                subject: &subject,
+                kind: NoticeKind::LockedOut {
+                    until: Timestamp::from_unix(1_700_000_060),
+                },
+                at: Timestamp::from_unix(1_700_000_000),
+                issuer: "Service Desk",
+                to: None,
+            }))
+            .unwrap();
+        });
+        let lines = collect.0.lock().unwrap().clone();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        let [code_line, notice_line] = [&lines[0], &lines[1]];
+        assert!(code_line.starts_with("mfa::notify"), "{code_line}");
+        for field in [
+            "subject=\"alice\"",
+            "channel=\"email\"",
+            "expires_at=1700000300",
+        ] {
+            assert!(code_line.contains(field), "{code_line}");
+        }
+        assert!(notice_line.contains("notice=LockedOut"), "{notice_line}");
+        for line in &lines {
+            assert!(!line.contains("987654"), "{line}");
+            assert!(!line.contains("example.com"), "{line}");
+        }
     }
 }

@@ -342,8 +342,14 @@ pub struct Factors {
     pub recovery_codes: u32,
 }
 
-/// What the current session has proved.
+/// What the current session has proved: what an HTTP adapter keeps in
+/// the framework's session (with the `serde` feature it serializes as
+/// `{"verified_at": <unix seconds or null>, "device_remembered": <bool>}`;
+/// missing fields read as their defaults, so a session written before a
+/// field existed still loads).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "serde", serde(default))]
 pub struct SessionState {
     /// When this session last passed a second-factor check.
     pub verified_at: Option<Timestamp>,

@@ -89,6 +89,7 @@ impl Secret {
         if text.len() > Self::MAX_LEN * 4 {
             return Err(Error::SecretTooLong {
                 found: text.len() * 5 / 8,
+                max: Self::MAX_LEN,
             });
         }
         let bytes: Zeroizing<Vec<u8>> = base32_decode(text)?;
@@ -140,9 +141,15 @@ impl Secret {
 
 fn check_len(found: usize) -> Result<()> {
     if found < Secret::MIN_LEN {
-        Err(Error::SecretTooShort { found })
+        Err(Error::SecretTooShort {
+            found,
+            min: Secret::MIN_LEN,
+        })
     } else if found > Secret::MAX_LEN {
-        Err(Error::SecretTooLong { found })
+        Err(Error::SecretTooLong {
+            found,
+            max: Secret::MAX_LEN,
+        })
     } else {
         Ok(())
     }
@@ -186,23 +193,26 @@ mod tests {
     #[test]
     fn short_and_long_secrets_are_refused_with_a_clear_message() {
         let err = Secret::from_bytes(&[7u8; 10]).unwrap_err();
-        assert!(matches!(err, Error::SecretTooShort { found: 10 }));
+        assert!(matches!(err, Error::SecretTooShort { found: 10, min: 16 }));
         assert_eq!(
             err.to_string(),
             "a secret must be at least 16 bytes (128 bits); this one has 10 bytes"
         );
         assert!(matches!(
             Secret::generate_len(15),
-            Err(Error::SecretTooShort { found: 15 })
+            Err(Error::SecretTooShort { found: 15, min: 16 })
         ));
         assert!(matches!(
             Secret::from_bytes(&[0u8; 129]),
-            Err(Error::SecretTooLong { found: 129 })
+            Err(Error::SecretTooLong {
+                found: 129,
+                max: 128
+            })
         ));
         // 80-bit keys, still handed out by some old services, are refused.
         assert!(matches!(
             Secret::from_base32("JBSWY3DPEHPK3PXP"),
-            Err(Error::SecretTooShort { found: 10 })
+            Err(Error::SecretTooShort { found: 10, min: 16 })
         ));
         assert!(Secret::from_base32(&"A".repeat(10_000)).is_err());
     }

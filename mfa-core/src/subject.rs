@@ -4,6 +4,7 @@ use core::fmt;
 use std::borrow::Cow;
 
 use crate::error::{Error, InputProblem, Result};
+pub(crate) use crate::factor::{Channel, FactorKind};
 
 /// Longest accepted identifier (subject id, credential id), in bytes.
 pub(crate) const MAX_ID_LEN: usize = 255;
@@ -233,40 +234,7 @@ impl Subject {
     }
 }
 
-/// Where a one-time code is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-#[non_exhaustive]
-pub enum Channel {
-    /// An e-mail message.
-    Email,
-    /// A text message.
-    Sms,
-}
-
 impl Channel {
-    /// Both channels.
-    pub const ALL: [Self; 2] = [Self::Email, Self::Sms];
-
-    /// `email` or `sms`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Email => "email",
-            Self::Sms => "sms",
-        }
-    }
-
-    /// The factor a code on this channel proves.
-    #[must_use]
-    pub fn factor(self) -> FactorKind {
-        match self {
-            Self::Email => FactorKind::Email,
-            Self::Sms => FactorKind::Sms,
-        }
-    }
-
     /// Parses `email` or `sms`.
     ///
     /// # Errors
@@ -279,44 +247,7 @@ impl Channel {
     }
 }
 
-impl fmt::Display for Channel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The kind of factor a verification used. Throttling counts failures per
-/// subject and kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
-#[non_exhaustive]
-pub enum FactorKind {
-    /// A code from an authenticator app (TOTP).
-    Totp,
-    /// A single-use recovery code.
-    Recovery,
-    /// A code sent by e-mail.
-    Email,
-    /// A code sent by SMS.
-    Sms,
-}
-
 impl FactorKind {
-    /// Every kind.
-    pub const ALL: [Self; 4] = [Self::Totp, Self::Recovery, Self::Email, Self::Sms];
-
-    /// `totp`, `recovery`, `email` or `sms`.
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Totp => "totp",
-            Self::Recovery => "recovery",
-            Self::Email => "email",
-            Self::Sms => "sms",
-        }
-    }
-
     /// Parses the name given by [`as_str`](Self::as_str).
     ///
     /// # Errors
@@ -326,12 +257,6 @@ impl FactorKind {
             .into_iter()
             .find(|k| k.as_str() == text)
             .ok_or(Error::InvalidInput(InputProblem::Factor))
-    }
-}
-
-impl fmt::Display for FactorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

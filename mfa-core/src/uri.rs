@@ -621,7 +621,7 @@ mod tests {
         let with = |params: &str| KeyUri::parse(&format!("otpauth://totp/a:b?{params}"));
         assert!(matches!(
             with("secret=JBSWY3DPEHPK3PXP"),
-            Err(Error::SecretTooShort { found: 10 })
+            Err(Error::SecretTooShort { found: 10, .. })
         ));
         assert!(matches!(
             with(&format!("secret={KEY}&digits=9")),
@@ -629,7 +629,7 @@ mod tests {
         ));
         assert!(matches!(
             with(&format!("secret={KEY}&period=0")),
-            Err(Error::InvalidPeriod { found: 0 })
+            Err(Error::InvalidPeriod { found: 0, .. })
         ));
         assert!(matches!(
             with(&format!("secret={KEY}&algorithm=MD5")),

@@ -29,7 +29,7 @@ use mfa_core::policy::GraceRecord;
 use mfa_core::policy::{Decision, MethodSet, Policy, RolePolicy, SessionState};
 use mfa_core::seal::Sealed;
 use mfa_core::seal::{Sealer, SealingKey};
-use mfa_core::service::{Attempt, Confirmation, SendOutcome, Verification};
+use mfa_core::service::{Attempt, Confirmation, DriftTolerance, SendOutcome, Verification};
 use mfa_core::store::{
     Activation, ChannelAdded, ChannelFactor, FactorRef, IssueOutcome, PendingTotp,
     RememberedDevice, Removal, ReplaceCodes, ResetSummary, SealedEntry, SendLimits, SentCode,
@@ -517,7 +517,13 @@ impl World {
             .expose()
             .to_string();
         match mfa
-            .confirm_totp_enrollment(subject, &enrollment.id, &code, "Phone", false)
+            .confirm_totp_enrollment(
+                subject,
+                &enrollment.id,
+                &code,
+                "Phone",
+                DriftTolerance::Standard,
+            )
             .await
             .unwrap()
         {
@@ -888,7 +894,7 @@ async fn authenticator_confirmation_bursts_get_at_most_five_evaluations() {
             );
             async move {
                 // The widest window there is: ±10 steps.
-                mfa.confirm_totp_enrollment(&subject, &id, &wrong[i], "Phone", true)
+                mfa.confirm_totp_enrollment(&subject, &id, &wrong[i], "Phone", DriftTolerance::Wide)
                     .await
                     .unwrap()
             }
@@ -906,7 +912,7 @@ async fn authenticator_confirmation_bursts_get_at_most_five_evaluations() {
             .to_string();
         let Confirmation::Locked { until } = w
             .mfa
-            .confirm_totp_enrollment(&subject, &id, &right, "Phone", false)
+            .confirm_totp_enrollment(&subject, &id, &right, "Phone", DriftTolerance::Standard)
             .await
             .unwrap()
         else {
@@ -921,7 +927,7 @@ async fn authenticator_confirmation_bursts_get_at_most_five_evaluations() {
             .to_string();
         assert!(matches!(
             w.mfa
-                .confirm_totp_enrollment(&subject, &id, &right, "Phone", false)
+                .confirm_totp_enrollment(&subject, &id, &right, "Phone", DriftTolerance::Standard)
                 .await
                 .unwrap(),
             Confirmation::Enrolled { .. }
@@ -1033,7 +1039,13 @@ async fn a_hundred_failures_block_until_another_factor_succeeds_or_an_admin_rese
         .to_string();
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&subject, &enrollment.id, &code, "Tablet", false)
+            .confirm_totp_enrollment(
+                &subject,
+                &enrollment.id,
+                &code,
+                "Tablet",
+                DriftTolerance::Standard
+            )
             .await
             .unwrap(),
         Confirmation::Blocked
@@ -1473,7 +1485,13 @@ async fn an_enrollment_started_without_step_up_cannot_be_confirmed_next_to_a_new
         .to_string();
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&subject, &enrollment.id, &code, "Phone", false)
+            .confirm_totp_enrollment(
+                &subject,
+                &enrollment.id,
+                &code,
+                "Phone",
+                DriftTolerance::Standard
+            )
             .await,
         Err(Error::NotFound(_))
     ));

@@ -11,7 +11,9 @@ use mfa_core::notify::NoticeKind;
 use mfa_core::otp::Totp;
 use mfa_core::policy::{Decision, MethodSet, Policy, RolePolicy, SessionState};
 use mfa_core::seal::{Sealer, SealingKey};
-use mfa_core::service::{Attempt, Confirmation, SendOutcome, TotpEnrollment, Verification};
+use mfa_core::service::{
+    Attempt, Confirmation, DriftTolerance, SendOutcome, TotpEnrollment, Verification,
+};
 use mfa_core::store::Store;
 use mfa_core::testing::{ManualClock, RecordingNotifier};
 use mfa_core::{
@@ -106,7 +108,13 @@ impl World {
         let code = self.phone_code(&enrollment);
         match self
             .mfa
-            .confirm_totp_enrollment(subject, &enrollment.id, &code, name, false)
+            .confirm_totp_enrollment(
+                subject,
+                &enrollment.id,
+                &code,
+                name,
+                DriftTolerance::Standard,
+            )
             .await
             .unwrap()
         {
@@ -170,7 +178,13 @@ async fn the_agent_story_from_enrollment_to_admin_reset() {
     // A wrong first code is refused and the enrollment stays pending.
     let wrong = w
         .mfa
-        .confirm_totp_enrollment(&alice, &enrollment.id, "000000", "Phone", false)
+        .confirm_totp_enrollment(
+            &alice,
+            &enrollment.id,
+            "000000",
+            "Phone",
+            DriftTolerance::Standard,
+        )
         .await
         .unwrap();
     assert!(matches!(wrong, Confirmation::Rejected) || w.phone_code(&enrollment) == "000000");
@@ -180,7 +194,13 @@ async fn the_agent_story_from_enrollment_to_admin_reset() {
         recovery_codes,
     } = w
         .mfa
-        .confirm_totp_enrollment(&alice, &enrollment.id, &code, "  Work phone ", false)
+        .confirm_totp_enrollment(
+            &alice,
+            &enrollment.id,
+            &code,
+            "  Work phone ",
+            DriftTolerance::Standard,
+        )
         .await
         .unwrap()
     else {
@@ -431,7 +451,7 @@ async fn pending_enrollments_expire_and_are_replaced() {
     let code = w.phone_code(&first);
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&bob, &first.id, &code, "Phone", false)
+            .confirm_totp_enrollment(&bob, &first.id, &code, "Phone", DriftTolerance::Standard)
             .await,
         Err(Error::NotFound(_))
     ));
@@ -440,7 +460,7 @@ async fn pending_enrollments_expire_and_are_replaced() {
     let code = w.phone_code(&second);
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&bob, &second.id, &code, "Phone", false)
+            .confirm_totp_enrollment(&bob, &second.id, &code, "Phone", DriftTolerance::Standard)
             .await,
         Err(Error::NotFound(_))
     ));
@@ -453,13 +473,13 @@ async fn pending_enrollments_expire_and_are_replaced() {
     let code = w.phone_code(&third);
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&bob, &third.id, &code, "   ", false)
+            .confirm_totp_enrollment(&bob, &third.id, &code, "   ", DriftTolerance::Standard)
             .await,
         Err(Error::InvalidInput(_))
     ));
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&bob, &third.id, "12a456", "Phone", false)
+            .confirm_totp_enrollment(&bob, &third.id, "12a456", "Phone", DriftTolerance::Standard)
             .await,
         Err(Error::InvalidCode(_))
     ));
@@ -467,7 +487,7 @@ async fn pending_enrollments_expire_and_are_replaced() {
     let eve = agent("eve");
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&eve, &third.id, &code, "Phone", false)
+            .confirm_totp_enrollment(&eve, &third.id, &code, "Phone", DriftTolerance::Standard)
             .await,
         Err(Error::NotFound(_))
     ));
@@ -487,14 +507,26 @@ async fn a_phone_with_a_drifting_clock_enrolls_once_with_tolerance_and_keeps_wor
     let code = fast(&w);
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&carol, &enrollment.id, &code, "Old phone", false)
+            .confirm_totp_enrollment(
+                &carol,
+                &enrollment.id,
+                &code,
+                "Old phone",
+                DriftTolerance::Standard
+            )
             .await
             .unwrap(),
         Confirmation::Rejected
     ));
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&carol, &enrollment.id, &code, "Old phone", true)
+            .confirm_totp_enrollment(
+                &carol,
+                &enrollment.id,
+                &code,
+                "Old phone",
+                DriftTolerance::Wide
+            )
             .await
             .unwrap(),
         Confirmation::Enrolled { .. }
@@ -1247,7 +1279,7 @@ async fn disabled_policy_refuses_enrollment_and_disable_turns_everything_off() {
     let code = w.phone_code(&started);
     assert!(matches!(
         w.mfa
-            .confirm_totp_enrollment(&jo, &started.id, &code, "Phone", false)
+            .confirm_totp_enrollment(&jo, &started.id, &code, "Phone", DriftTolerance::Standard)
             .await,
         Err(Error::PolicyForbids(PolicyProblem::MfaDisabled))
     ));
@@ -1332,7 +1364,13 @@ async fn key_rotation_reseals_everything_and_old_keys_can_go() {
     assert!(matches!(
         new_only
             .mfa
-            .confirm_totp_enrollment(&agent("lee"), &pending.id, &code, "Phone", false)
+            .confirm_totp_enrollment(
+                &agent("lee"),
+                &pending.id,
+                &code,
+                "Phone",
+                DriftTolerance::Standard
+            )
             .await
             .unwrap(),
         Confirmation::Enrolled { .. }
@@ -1376,7 +1414,13 @@ async fn nothing_secret_appears_in_debug_output_audit_or_errors() {
     let code = w.phone_code(&enrollment);
     let confirmation = w
         .mfa
-        .confirm_totp_enrollment(&nia, &enrollment.id, &code, "Phone", false)
+        .confirm_totp_enrollment(
+            &nia,
+            &enrollment.id,
+            &code,
+            "Phone",
+            DriftTolerance::Standard,
+        )
         .await
         .unwrap();
     let Confirmation::Enrolled {

@@ -13,7 +13,7 @@ use core::time::Duration;
 use mfa_core::otp::Totp;
 use mfa_core::policy::SessionState;
 use mfa_core::seal::{Sealer, SealingKey};
-use mfa_core::service::{Attempt, Confirmation, Verification};
+use mfa_core::service::{Attempt, Confirmation, DriftTolerance, Verification};
 use mfa_core::testing::{ManualClock, RecordingNotifier};
 use mfa_core::{
     Channel, FactorKind, Mfa, MfaConfig, Pepper, Role, Secret, Store, Subject, SubjectId, Timestamp,
@@ -72,7 +72,13 @@ async fn enroll<S: Store>(
         recovery_codes: Some(codes),
         ..
     } = mfa
-        .confirm_totp_enrollment(subject, &enrollment.id, &code.expose(), "Phone", false)
+        .confirm_totp_enrollment(
+            subject,
+            &enrollment.id,
+            &code.expose(),
+            "Phone",
+            DriftTolerance::Standard,
+        )
         .await
         .unwrap()
     else {

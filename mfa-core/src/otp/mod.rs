@@ -171,7 +171,11 @@ impl TotpConfig {
         let period = u32::try_from(period_secs)
             .ok()
             .filter(|p| (Self::MIN_PERIOD..=Self::MAX_PERIOD).contains(p))
-            .ok_or(Error::InvalidPeriod { found: period_secs })?;
+            .ok_or(Error::InvalidPeriod {
+                found: period_secs,
+                min: Self::MIN_PERIOD,
+                max: Self::MAX_PERIOD,
+            })?;
         Ok(Self {
             algorithm,
             digits,
@@ -252,7 +256,10 @@ impl Window {
     pub fn new(behind: u32, ahead: u32) -> Result<Self> {
         let widest = behind.max(ahead);
         if widest > u32::from(Self::MAX_STEPS) {
-            return Err(Error::InvalidWindow { found: widest });
+            return Err(Error::InvalidWindow {
+                found: widest,
+                max: Self::MAX_STEPS,
+            });
         }
         // Both fit: each is at most MAX_STEPS.
         Ok(Self {
@@ -554,14 +561,14 @@ mod tests {
         for bad in [0, 3601, u64::MAX] {
             assert!(matches!(
                 TotpConfig::new(Algorithm::Sha1, Digits::SIX, bad),
-                Err(Error::InvalidPeriod { found }) if found == bad
+                Err(Error::InvalidPeriod { found, min: 1, max: 3600 }) if found == bad
             ));
         }
         assert!(TotpConfig::new(Algorithm::Sha1, Digits::SIX, 1).is_ok());
         assert!(TotpConfig::new(Algorithm::Sha1, Digits::SIX, 3600).is_ok());
         assert!(matches!(
             Window::new(1, 11),
-            Err(Error::InvalidWindow { found: 11 })
+            Err(Error::InvalidWindow { found: 11, max: 10 })
         ));
         assert_eq!(Window::symmetric(10).unwrap().ahead(), 10);
     }

@@ -5,7 +5,7 @@ use core::fmt;
 use zeroize::Zeroizing;
 
 use super::verify::Refusal;
-use super::{Mfa, RecoveryCodes};
+use super::{DriftTolerance, Mfa, RecoveryCodes};
 use crate::audit::AuditAction;
 use crate::clock::{Clock, Timestamp};
 use crate::error::{Error, InputProblem, PolicyProblem, PreconditionProblem, Result};
@@ -195,9 +195,10 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     }
 
     /// Confirms a pending enrollment with the first code the app shows,
-    /// naming the authenticator. With `tolerate_drift`, the code may come
-    /// from up to 10 steps (5 minutes) either side, once, for phones whose
-    /// clock is off; the drift is remembered for later verifications.
+    /// naming the authenticator. With [`DriftTolerance::Wide`], the code
+    /// may come from up to 10 steps (5 minutes) either side, once, for
+    /// phones whose clock is off; the drift is remembered for later
+    /// verifications.
     ///
     /// The confirming step is consumed: the same code does not also sign
     /// in. Wrong codes count towards the subject's TOTP throttle.
@@ -215,7 +216,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         id: &CredentialId,
         code: &str,
         name: &str,
-        tolerate_drift: bool,
+        tolerance: DriftTolerance,
     ) -> Result<Confirmation> {
         let name = clean_name(name)?;
         // The policy may have changed since the enrollment started.
@@ -245,11 +246,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
             .open(&pending.sealed_secret, &subject.id, id);
         let secret = self.refund_on_error(&subject.id, &charged, secret).await?;
         let totp = Totp::new(&secret, &pending.config);
-        let window = if tolerate_drift {
-            self.config.enrollment_window
-        } else {
-            self.config.window
-        };
+        let window = tolerance.window(&self.config);
         let Verdict::Match { step, offset } = totp.verify(&code, now.unix(), window, None) else {
             return Ok(match self.settle_wrong(subject, &charged).await? {
                 Some(refusal) => refusal.into(),

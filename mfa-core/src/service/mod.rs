@@ -8,30 +8,52 @@
 //! input (4xx), policy refusals and unavailable back ends.
 //!
 //! ```
-//! # use mfa_core::{Mfa, MfaConfig, MemoryStore, Pepper, Role, Subject, SubjectId, Timestamp};
-//! # use mfa_core::seal::{Sealer, SealingKey};
-//! # use mfa_core::notify::LogNotifier;
-//! # use mfa_core::policy::SessionState;
-//! # use mfa_core::service::Attempt;
-//! # async fn demo() -> mfa_core::Result<()> {
-//! let config = MfaConfig::new(
-//!     "Service Desk",
-//!     Pepper::new(&[0x42; 32])?,               // from your secret store
-//!     Sealer::new(vec![SealingKey::new(1, [7; 32])])?,
-//! );
-//! let mfa = Mfa::new(MemoryStore::new(), LogNotifier, mfa_core::SystemClock, config);
-//! let alice = Subject::new(SubjectId::new("alice")?, [Role::AGENT]).with_email("alice@example.com");
+//! use mfa_core::notify::LogNotifier;
+//! use mfa_core::otp::Totp;
+//! use mfa_core::policy::{Decision, SessionState};
+//! use mfa_core::seal::{Sealer, SealingKey};
+//! use mfa_core::service::{Attempt, Confirmation, DriftTolerance, Verification};
+//! use mfa_core::{Clock, MemoryStore, Mfa, MfaConfig, Pepper, Role, Secret, Subject, SubjectId};
 //!
-//! // Profile → Two-Factor Authentication → Enable:
-//! let enrollment = mfa.start_totp_enrollment(&alice, &SessionState::default()).await?;
-//! // show enrollment.qr_svg and enrollment.key; then the person types a code:
-//! # let code = String::new();
-//! let outcome = mfa.confirm_totp_enrollment(&alice, &enrollment.id, &code, "Phone", false).await;
-//! # let _ = outcome;
-//! // Later, at sign-in:
-//! let verification = mfa.verify(&alice, Attempt::Totp(&code)).await;
-//! # let _ = verification;
-//! # Ok(()) }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+//! runtime.block_on(async {
+//!     let config = MfaConfig::new(
+//!         "Service Desk",
+//!         Pepper::new(&[0x42; 32])?, // from your secret store
+//!         Sealer::new(vec![SealingKey::new(1, [7; 32])])?,
+//!     );
+//!     let mfa = Mfa::new(MemoryStore::new(), LogNotifier, mfa_core::SystemClock, config);
+//!     let alice =
+//!         Subject::new(SubjectId::new("alice")?, [Role::AGENT]).with_email("alice@example.com");
+//!
+//!     // Profile → Two-Factor Authentication → Enable, then the first code.
+//!     let enrollment = mfa.start_totp_enrollment(&alice, &SessionState::default()).await?;
+//!     let app = Totp::new(&Secret::from_base32(&enrollment.key)?, &enrollment.config);
+//!     let now = mfa.clock().now().unix();
+//!     let first = app.generate_at(now).ok_or("before T0")?.expose();
+//!     let confirmed = mfa
+//!         .confirm_totp_enrollment(&alice, &enrollment.id, &first, "Phone", DriftTolerance::Standard)
+//!         .await?;
+//!     assert!(matches!(confirmed, Confirmation::Enrolled { .. }));
+//!
+//!     // Next sign-in, password already checked: the gate asks for a code.
+//!     let mut session = SessionState::default(); // kept in the framework's session
+//!     let decision = mfa.decide(&alice, &session).await?;
+//!     assert!(matches!(decision, Decision::VerifyNow { .. }));
+//!     let period = u64::from(enrollment.config.period());
+//!     let typed = app.generate_at(now + period).ok_or("before T0")?.expose();
+//!     let verification = mfa.verify(&alice, Attempt::Totp(&typed)).await?;
+//!     assert!(matches!(verification, Verification::Accepted { .. }));
+//!     session.verified_at = Some(mfa.clock().now()); // and cycle the session id
+//!     assert_eq!(mfa.decide(&alice, &session).await?, Decision::Allow);
+//!
+//!     // The same code a second time (a replay, or a parallel request) is refused.
+//!     let replay = mfa.verify(&alice, Attempt::Totp(&typed)).await?;
+//!     assert_eq!(replay, Verification::Rejected);
+//!     Ok(())
+//! })
+//! # }
 //! ```
 
 mod admin;
@@ -88,8 +110,38 @@ impl Default for SentCodeRules {
     }
 }
 
-/// Service configuration. [`MfaConfig::new`] gives the defaults of the
-/// design (DESIGN.md §4); change fields to tune them.
+/// How far a phone's clock may be off when an authenticator app is
+/// confirmed ([`Mfa::confirm_totp_enrollment`]).
+///
+/// The person picks it: a page offers "my code was not accepted — my
+/// phone's clock may be wrong" and retries with [`Wide`](Self::Wide).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DriftTolerance {
+    /// The sign-in window ([`MfaConfig::window`], ±1 step): the clock is
+    /// right.
+    #[default]
+    Standard,
+    /// The enrollment window ([`MfaConfig::enrollment_window`], ±10 steps,
+    /// 5 minutes either way), once, for a phone whose clock is off. The
+    /// offset found is remembered, and later sign-ins centre their ±1
+    /// window on it.
+    Wide,
+}
+
+impl DriftTolerance {
+    /// The verification window this tolerance stands for in `config`.
+    #[must_use]
+    pub fn window(self, config: &MfaConfig) -> Window {
+        match self {
+            Self::Standard => config.window,
+            Self::Wide => config.enrollment_window,
+        }
+    }
+}
+
+/// Service configuration. [`MfaConfig::new`] gives the defaults listed
+/// in the repository's `docs/architecture.md` (security parameters);
+/// change fields to tune them.
 #[derive(Debug, Clone)]
 pub struct MfaConfig {
     /// The service name shown in authenticator apps and messages.
@@ -102,7 +154,7 @@ pub struct MfaConfig {
     pub totp: TotpConfig,
     /// Verification window: ±1 step (widened by remembered drift).
     pub window: Window,
-    /// Window for a confirmation that asks for drift tolerance: ±10 steps.
+    /// Window for a confirmation with [`DriftTolerance::Wide`]: ±10 steps.
     pub enrollment_window: Window,
     /// Pending enrollments expire after 10 minutes.
     pub pending_ttl: Duration,
@@ -149,11 +201,12 @@ fn require_enabled(rule: RolePolicy) -> Result<RolePolicy> {
 
 /// What a subject has set up, and what the policy says now.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Status {
     /// Active authenticator apps, oldest first.
     pub authenticators: Vec<AuthenticatorInfo>,
     /// E-mail / SMS registered as factors.
-    pub channels: Vec<ChannelFactor>,
+    pub channels: Vec<ChannelInfo>,
     /// Unused recovery codes.
     pub recovery_codes_left: u32,
     /// Whether that is at or below the warning level (3).
@@ -162,6 +215,19 @@ pub struct Status {
     pub rule: RolePolicy,
     /// What to do with the subject now.
     pub decision: Decision,
+}
+
+/// E-mail or SMS as listed on the profile page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ChannelInfo {
+    /// Which channel.
+    pub channel: Channel,
+    /// When it was registered.
+    pub added_at: Timestamp,
+    /// Whether it was verified for the subject's current address; if not,
+    /// it is not a usable factor until registered again.
+    pub address_current: bool,
 }
 
 /// New recovery codes, shown once.
@@ -347,6 +413,15 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         let decision = self
             .decide_with(&policy, subject, &factors, session)
             .await?;
+        let bound = self.bound_channels(subject, &channels);
+        let channels = channels
+            .iter()
+            .map(|c| ChannelInfo {
+                channel: c.channel,
+                added_at: c.added_at,
+                address_current: bound.contains(&c.channel),
+            })
+            .collect();
         Ok(Status {
             authenticators,
             channels,
