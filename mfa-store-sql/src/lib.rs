@@ -81,10 +81,10 @@
 //! | `mfa_totp_pending` | `id`, `subject`, `sealed_secret` (sealed), `algorithm`, `digits`, `period`, `t0`, `created_at`, `expires_at` | PK `id`; unique `subject` (one pending enrollment per subject) |
 //! | `mfa_totp` | `seq`, `id`, `subject`, `name`, `sealed_secret` (sealed), `algorithm`, `digits`, `period`, `t0`, `last_step`, `drift`, `created_at`, `last_used_at` | PK `seq` (auto-increment: insertion order); unique `id`; (`subject`, `created_at`) |
 //! | `mfa_recovery_codes` | `subject`, `code_hash` (hash), `created_at` | PK (`subject`, `code_hash`); a used code is deleted |
-//! | `mfa_channels` | `subject`, `channel` (`email`/`sms`), `added_at` | PK (`subject`, `channel`) |
+//! | `mfa_channels` | `subject`, `channel` (`email`/`sms`), `added_at`, `address_hash` (hash), `sealed_address` (sealed) | PK (`subject`, `channel`) |
 //! | `mfa_sent_codes` | `subject`, `channel`, `code_hash` (hash), `issued_at`, `expires_at`, `tries` | PK (`subject`, `channel`): the one active code; deleted when used |
 //! | `mfa_code_sends` | `seq`, `subject`, `channel`, `issued_at` | (`subject`, `channel`, `issued_at`); sends older than an hour are pruned |
-//! | `mfa_throttle` | `subject`, `factor`, `failures`, `locked_until` | PK (`subject`, `factor`) |
+//! | `mfa_throttle` | `subject`, `factor`, `failures`, `locked_until`, `recent`, `last_charge_at`, `refused`, `refused_before` | PK (`subject`, `factor`) |
 //! | `mfa_devices` | `seq`, `id`, `subject`, `token_hash` (hash), `name`, `created_at`, `expires_at`, `last_used_at` | PK `seq`; unique `id`; (`subject`, `token_hash`) |
 //! | `mfa_policy` | `id` (always 1), `policy` (JSON text of [`Policy`](mfa_core::policy::Policy)) | PK `id` |
 //! | `mfa_grace` | `subject`, `fixed_at`, `deadline` | PK `subject` |
@@ -113,16 +113,19 @@
 //! | method | mechanism |
 //! |---|---|
 //! | `consume_totp_step` | one `UPDATE … SET last_step = step … WHERE … AND (last_step IS NULL OR last_step < step)`; accepted iff a row changed. A concurrent update of the row waits for the first and re-checks the condition |
-//! | `totp_context` | one `SELECT` of an anchor row `LEFT JOIN`ed with the policy row, the subject's TOTP throttle row and their authenticators: the sign-in's only read |
-//! | `accept_totp_step` | PostgreSQL: one statement whose data-modifying CTEs run the `consume_totp_step` update and, only if it changed a row, delete the TOTP throttle row and insert the audit event — one round trip, one commit. SQLite and MySQL (no data-modifying CTEs): a transaction of the same three statements |
-//! | `activate_totp` | transaction: `DELETE` the unexpired pending row `RETURNING` it (MySQL: `SELECT … FOR UPDATE`, then `DELETE`), `INSERT` the authenticator. The first delete locks the row; the others then find nothing |
+//! | `charge_attempt` | PostgreSQL and SQLite: one `INSERT … ON CONFLICT (subject, factor) DO UPDATE SET …` whose `CASE` expressions apply [`ThrottleRule::charge`](mfa_core::throttle::ThrottleRule::charge) to the locked old row (charge and lock, or count a refusal) `RETURNING` the new row. MySQL (whose `SET` reads earlier assignments): a transaction that upserts the row, reads it `FOR UPDATE`, applies the rule in Rust and writes it back. Concurrent charges of a row run one after the other |
+//! | `begin_totp_attempt` | PostgreSQL: the charge upsert as a data-modifying CTE joined with the policy row and the authenticators — the sign-in's first round trip. SQLite and MySQL: the charge, then one `SELECT` of an anchor row `LEFT JOIN`ed with the policy row and the authenticators |
+//! | `settle_attempt` | a refund: one `UPDATE` applying [`ThrottleRule::refund`](mfa_core::throttle::ThrottleRule::refund) in SQL; a success: a transaction of one `UPDATE` applying [`ThrottleRule::succeed`](mfa_core::throttle::ThrottleRule::succeed) and a `DELETE` of the subject's other blocked kinds |
+//! | `accept_totp_step` | PostgreSQL: one statement whose data-modifying CTEs run the `consume_totp_step` update and, only if it changed a row, settle the charge as a success, unblock other kinds and insert the audit event — one round trip, one commit. SQLite and MySQL (no data-modifying CTEs): a transaction of the same statements |
+//! | `activate_totp` | transaction: `DELETE` the unexpired pending row `RETURNING` it (MySQL: `SELECT … FOR UPDATE`, then `DELETE`), `INSERT` the authenticator, `DELETE` the active codes of unregistered channels. The first delete locks the row; the others then find nothing |
 //! | `put_pending_totp` | one `INSERT … ON CONFLICT (subject) DO UPDATE` (MySQL: transaction locking the subject row, `DELETE` + `INSERT`) |
 //! | `consume_recovery_code` | one `DELETE` of (subject, hash); used iff a row was deleted |
 //! | `replace_recovery_codes` | transaction: lock the subject row, count unused codes (for `IfNone`), `DELETE` them, `INSERT` the new ones |
 //! | `attempt_sent_code` | one conditional `DELETE` (hash matches, unexpired, tries left) → accepted; else one conditional `UPDATE … tries = tries + 1` (hash differs) `RETURNING tries` (MySQL: the update and a read of the locked row in one transaction) → rejected; else no usable code |
 //! | `issue_sent_code` | transaction: lock the subject row, read count/oldest/newest send in the hour, decide; if allowed prune, log the send and upsert the active code with `tries = 0` |
-//! | `record_failure` | transaction: `INSERT … ON CONFLICT DO UPDATE SET failures = failures + 1 RETURNING failures` (MySQL: `ON DUPLICATE KEY UPDATE`, then a read of the locked row), then `UPDATE` of `locked_until` from [`ThrottleRule::after_failure`](mfa_core::throttle::ThrottleRule::after_failure); the row lock is held until commit, so every call sees a distinct count |
-//! | `add_channel`, `fix_grace` | one `INSERT … ON CONFLICT DO NOTHING` (MySQL: a plain `INSERT` whose unique violation means "already there"); `fix_grace` then reads the row that won |
+//! | `add_channel` | transaction: lock the subject row, read the channel's row, `INSERT` or `UPDATE` it (or leave it: same address hash), `DELETE` the subject's pending authenticator enrollment and the active codes of unregistered channels |
+//! | `remove_factor` | transaction: lock the subject row, check the factor exists, count the usable factors that would be left (authenticators; channels whose address hash is the given one), then `DELETE` — or roll back with `LastUsable`. Removals of one subject's factors run one after the other |
+//! | `fix_grace` | one `INSERT … ON CONFLICT DO NOTHING` (MySQL: a plain `INSERT` whose unique violation means "already there"), then a read of the row that won |
 //! | `touch_device` | one `UPDATE … RETURNING` (MySQL: update and read in one transaction) |
 //! | `reset_subject` | transaction: lock the subject row, then `DELETE` from every table (pending before active authenticators) |
 //! | `append_audit` | one `INSERT`; the id comes from the auto-increment column |
