@@ -229,8 +229,22 @@ pub fn fresh_sealed() -> Result<Sealed> {
 #[macro_export]
 macro_rules! store_conformance_suite {
     ($name:ident, $factory:expr $(,)?) => {
-        $crate::__store_conformance_cases! {
-            $name, $factory;
+        $crate::__store_conformance_list! { __store_conformance_cases! { $name, $factory; } }
+    };
+}
+
+/// The one list of conformance cases: calls `$callback! { $($args)* [cases
+/// taking `&S`] [cases taking `Arc<S>`] }`. Both the tests
+/// [`store_conformance_suite!`] generates and [`suite::CASES`] /
+/// [`suite::SHARED_CASES`] come from it, and a unit test checks that it
+/// names every public case function of [`suite`], so a case cannot be
+/// left out silently.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_conformance_list {
+    ($callback:ident! { $($args:tt)* }) => {
+        $crate::$callback! {
+            $($args)*
             // Cases taking `&S`.
             [
                 pending_totp_put_replaces_previous,
@@ -280,6 +294,18 @@ macro_rules! store_conformance_suite {
                 concurrent_issue_sent_code_respects_hourly_cap,
             ]
         }
+    };
+}
+
+/// Implementation detail of [`suite::CASES`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __store_conformance_names {
+    ([$($case:ident),* $(,)?] [$($shared:ident),* $(,)?]) => {
+        /// Every case taking `&S`, by name, as [`store_conformance_suite!`](crate::store_conformance_suite) runs them.
+        pub const CASES: &[&str] = &[$(stringify!($case)),*];
+        /// Every concurrency case (taking `Arc<S>`), by name.
+        pub const SHARED_CASES: &[&str] = &[$(stringify!($shared)),*];
     };
 }
 
