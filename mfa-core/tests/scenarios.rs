@@ -1482,3 +1482,60 @@ async fn nothing_secret_appears_in_debug_output_audit_or_errors() {
     assert!(!dump.contains(&key) && !dump.contains(&token) && !dump.contains(&recovery[1]));
     let _ = w.store.list_totp(&nia.id).await.unwrap();
 }
+
+#[tokio::test]
+async fn an_authenticator_no_key_opens_never_matches_and_the_others_still_work() {
+    let store = MemoryStore::new();
+    // Mia's first phone is sealed under key 1, her tablet under key 2.
+    let first = world_with(
+        store.clone(),
+        Sealer::new(vec![SealingKey::new(1, [1; 32])]).unwrap(),
+    );
+    let mia = agent("mia");
+    let (phone, _) = first.enroll_app(&mia, "Phone").await;
+    let second = world_with(
+        store.clone(),
+        Sealer::new(vec![SealingKey::new(2, [2; 32])]).unwrap(),
+    );
+    second.clock.set(first.now().plus(Duration::from_secs(60)));
+    let (tablet, _) = second.enroll_app(&mia, "Tablet").await;
+
+    // Only key 2 is configured now: the phone's secret cannot be opened.
+    second.clock.advance(Duration::from_secs(60));
+    let with_phone = second.phone_code(&phone);
+    assert_eq!(
+        second
+            .mfa
+            .verify(&mia, Attempt::Totp(&with_phone))
+            .await
+            .unwrap(),
+        Verification::Rejected,
+        "an unreadable secret never matches, and is no error"
+    );
+    let with_tablet = second.phone_code(&tablet);
+    assert!(
+        matches!(
+            second
+                .mfa
+                .verify(&mia, Attempt::Totp(&with_tablet))
+                .await
+                .unwrap(),
+            Verification::Accepted { credential: Some(ref id), .. } if *id == tablet.id
+        ),
+        "the other authenticator still signs in"
+    );
+    let unreadable: Vec<_> = store
+        .list_audit(&AuditQuery::latest(100).for_subject(mia.id.clone()))
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event.action == AuditAction::SecretUnreadable)
+        .collect();
+    assert_eq!(unreadable.len(), 2, "audited at each sign-in");
+    assert!(
+        unreadable
+            .iter()
+            .all(|e| e.event.detail.as_deref() == Some(phone.id.as_str())),
+        "the detail names the credential"
+    );
+}
