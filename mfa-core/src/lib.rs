@@ -138,6 +138,9 @@ pub mod device;
 mod encoding;
 mod error;
 mod factor;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod http;
 pub mod memory;
 pub mod notify;
 pub mod otp;
