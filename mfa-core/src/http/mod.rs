@@ -34,3 +34,20 @@ pub use guard::{RequestFacts, changes_state, check_body, check_same_site};
 pub use next::{MAX_NEXT_LEN, safe_next};
 pub use problem::{PROBLEM_JSON, Problem, ProblemCode, UNAVAILABLE_RETRY_SECS};
 pub use session::{MfaSession, SESSION_KEY};
+
+mod api;
+mod bodies;
+mod openapi;
+mod routes;
+
+pub use api::{
+    Api, ApiRequest, ApiResponse, Directory, ENROLL_BY_HEADER, GateOutcome, GateRequest,
+    HttpConfig, NoDirectory, SessionUpdate, wants_html,
+};
+pub use bodies::{
+    AuditResponse, ConfirmChannelRequest, ConfirmTotpRequest, DevicesResponse, EnrolledResponse,
+    EnrollmentResponse, FactorsResponse, RecoveryCodesResponse, SentResponse, StatusResponse,
+    Tolerance, VerifiedResponse, VerifyMethod, VerifyRequest,
+};
+pub use openapi::document as openapi_document;
+pub use routes::{Access, Endpoint, ROUTES, Route};

@@ -273,6 +273,12 @@ impl From<ProblemCode> for Problem {
     }
 }
 
+impl From<Error> for Problem {
+    fn from(error: Error) -> Self {
+        Self::from_error(&error)
+    }
+}
+
 impl From<&Error> for Problem {
     fn from(error: &Error) -> Self {
         Self::from_error(error)

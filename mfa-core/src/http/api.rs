@@ -1,0 +1,892 @@
+//! [`Api`]: the endpoints and the gate, framework-neutral. An adapter
+//! turns its framework's request into an [`ApiRequest`] or a
+//! [`GateRequest`], calls [`Api::handle`] or [`Api::gate`], and turns the
+//! answer back: every security decision is made here, once.
+
+use core::fmt::Write as _;
+use core::future::Future;
+use core::time::Duration;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::bodies::{
+    AuditResponse, ConfirmChannelRequest, ConfirmTotpRequest, DevicesResponse, EnrolledResponse,
+    EnrollmentResponse, FactorsResponse, RecoveryCodesResponse, SentResponse, StatusResponse,
+    Tolerance, VerifiedResponse, VerifyMethod, VerifyRequest,
+};
+use super::cookie::DeviceCookie;
+use super::guard::{RequestFacts, check_body, check_same_site};
+use super::next::safe_next;
+use super::problem::{PROBLEM_JSON, Problem, ProblemCode};
+use super::routes::{self, Access, Endpoint, Lookup};
+use super::session::MfaSession;
+use crate::audit::AuditQuery;
+use crate::clock::{Clock, Timestamp};
+use crate::error::{Error, Result};
+use crate::notify::Notifier;
+use crate::policy::{Decision, Policy};
+use crate::service::{Attempt, Confirmation, DriftTolerance, Mfa, SendOutcome, Verification};
+use crate::store::Store;
+use crate::subject::{Channel, CredentialId, Role, Subject, SubjectId};
+
+/// How the HTTP layer behaves; the same for both adapters.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Where the endpoints are mounted: `/mfa` (documentation only; the
+    /// adapter mounts them there).
+    pub prefix: String,
+    /// The application's page for the second step; browsers that need it
+    /// are redirected there with `?next=`.
+    pub verify_page: String,
+    /// The application's page for setting up a factor.
+    pub enroll_page: String,
+    /// Subjects with this role may use the administrator endpoints
+    /// (`admin`).
+    pub admin_role: Role,
+    /// A verified session passes the gate without a store round trip for
+    /// this long, then is checked again: 60 s.
+    pub revalidate: Duration,
+    /// The remember-device cookie.
+    pub device_cookie: DeviceCookie,
+    /// Origins besides the request's own host allowed to send
+    /// state-changing requests (`https://desk.example`).
+    pub allowed_origins: Vec<String>,
+    /// Largest request body, in bytes: 16 KiB.
+    pub max_body: u64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            prefix: "/mfa".to_owned(),
+            verify_page: "/mfa/verify".to_owned(),
+            enroll_page: "/mfa/enroll".to_owned(),
+            admin_role: Role::new("admin").unwrap_or(Role::AGENT),
+            revalidate: Duration::from_secs(60),
+            device_cookie: DeviceCookie::default(),
+            allowed_origins: Vec::new(),
+            max_body: 16 * 1024,
+        }
+    }
+}
+
+/// Where the administrator endpoints find the people they act on: the
+/// host application's user directory.
+pub trait Directory: Send + Sync + 'static {
+    /// The subject with this id, if there is one.
+    fn subject(&self, id: &SubjectId) -> impl Future<Output = Result<Option<Subject>>> + Send;
+
+    /// Everyone a policy applies to (for the dry run).
+    fn subjects(&self) -> impl Future<Output = Result<Vec<Subject>>> + Send;
+}
+
+/// No directory: resetting another subject answers `not_found`, and the
+/// dry run counts nobody.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDirectory;
+
+impl Directory for NoDirectory {
+    async fn subject(&self, _id: &SubjectId) -> Result<Option<Subject>> {
+        Ok(None)
+    }
+
+    async fn subjects(&self) -> Result<Vec<Subject>> {
+        Ok(Vec::new())
+    }
+}
+
+/// A request to one of the endpoints, as the adapter saw it.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiRequest<'a> {
+    /// Method and headers.
+    pub facts: RequestFacts<'a>,
+    /// The path under the prefix (`/verify`), without the query string.
+    pub path: &'a str,
+    /// The query string, without `?`.
+    pub query: Option<&'a str>,
+    /// The body (the adapter stops reading past [`HttpConfig::max_body`]).
+    pub body: &'a [u8],
+    /// The subject the host application authenticated, if any.
+    pub subject: Option<&'a Subject>,
+    /// What the framework session holds under
+    /// [`SESSION_KEY`](super::SESSION_KEY) (default when nothing).
+    pub session: &'a MfaSession,
+    /// The `Cookie` header (the remember-device cookie is read from it).
+    pub cookies: Option<&'a str>,
+    /// The `User-Agent` header (names a remembered browser).
+    pub user_agent: Option<&'a str>,
+}
+
+/// What to do with the framework session after a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionUpdate {
+    /// Leave it as it is.
+    Keep,
+    /// Store `session` under [`SESSION_KEY`](super::SESSION_KEY); with
+    /// `renew_id`, give the session a new id first (the state was raised:
+    /// a session id an attacker planted before is dead from now on).
+    Replace {
+        /// The new value.
+        session: MfaSession,
+        /// Cycle the session id.
+        renew_id: bool,
+    },
+}
+
+/// An answer to send: status, headers, body, and the session change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiResponse {
+    /// The HTTP status.
+    pub status: u16,
+    /// Headers to set (`Content-Type`, `Retry-After`, `Set-Cookie`,
+    /// `Location`, `Cache-Control`).
+    pub headers: Vec<(&'static str, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// What to do with the session.
+    pub session: SessionUpdate,
+}
+
+impl ApiResponse {
+    /// A JSON response.
+    fn json<T: Serialize>(status: u16, body: &T) -> Self {
+        match serde_json::to_vec(body) {
+            Ok(body) => Self {
+                status,
+                headers: vec![("content-type", "application/json".to_owned())],
+                body,
+                session: SessionUpdate::Keep,
+            },
+            Err(_) => Self::problem(&Problem::new(ProblemCode::Internal)),
+        }
+    }
+
+    /// No content.
+    fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+            session: SessionUpdate::Keep,
+        }
+    }
+
+    /// A problem response (with `Retry-After` when the problem has one).
+    #[must_use]
+    pub fn problem(problem: &Problem) -> Self {
+        let mut headers = vec![("content-type", PROBLEM_JSON.to_owned())];
+        if let Some(secs) = problem.retry_after {
+            headers.push(("retry-after", secs.to_string()));
+        }
+        Self {
+            status: problem.status,
+            headers,
+            body: problem.to_json(),
+            session: SessionUpdate::Keep,
+        }
+    }
+
+    fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Secrets or one-time codes in the body: never cached.
+    fn no_store(self) -> Self {
+        self.header("cache-control", "no-store")
+    }
+
+    fn session(mut self, session: SessionUpdate) -> Self {
+        self.session = session;
+        self
+    }
+}
+
+/// The gate's view of a request to one of the application's own routes.
+#[derive(Debug, Clone, Copy)]
+pub struct GateRequest<'a> {
+    /// The subject the host application authenticated, if any.
+    pub subject: Option<&'a Subject>,
+    /// The framework session's MFA value (default when nothing).
+    pub session: &'a MfaSession,
+    /// The client prefers HTML (see [`wants_html`]): refusals become
+    /// redirects to the application's pages.
+    pub html: bool,
+    /// Path and query of the request, for `next`.
+    pub path_and_query: &'a str,
+    /// The `Cookie` header.
+    pub cookies: Option<&'a str>,
+}
+
+/// The gate's answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GateOutcome {
+    /// Let the request through, after applying `session`.
+    Pass {
+        /// What to do with the session.
+        session: SessionUpdate,
+        /// Enrollment is required by this deadline: adapters send it as
+        /// the `MFA-Enroll-By` header (Unix seconds).
+        enroll_by: Option<Timestamp>,
+    },
+    /// Answer with this instead (a problem, or a redirect for browsers).
+    Refuse(ApiResponse),
+}
+
+/// The header the gate adds when enrollment is due by a deadline.
+pub const ENROLL_BY_HEADER: &str = "mfa-enroll-by";
+
+/// Whether an `Accept` header prefers HTML (a browser navigating) over
+/// JSON.
+#[must_use]
+pub fn wants_html(accept: Option<&str>) -> bool {
+    accept.is_some_and(|accept| {
+        accept.split(',').any(|part| {
+            part.split(';')
+                .next()
+                .is_some_and(|media| media.trim().eq_ignore_ascii_case("text/html"))
+        })
+    })
+}
+
+/// The endpoints and the gate over one [`Mfa`].
+pub struct Api<S, N, C, D = NoDirectory> {
+    mfa: Arc<Mfa<S, N, C>>,
+    config: HttpConfig,
+    directory: D,
+}
+
+impl<S, N, C, D> core::fmt::Debug for Api<S, N, C, D> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Api")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A session's standing after the checks of [`Api::current`].
+struct Current {
+    session: MfaSession,
+    changed: bool,
+    decision: Decision,
+}
+
+impl<S: Store, N: Notifier, C: Clock> Api<S, N, C, NoDirectory> {
+    /// The endpoints and gate over `mfa`, with no user directory.
+    pub fn new(mfa: Arc<Mfa<S, N, C>>, config: HttpConfig) -> Self {
+        Self {
+            mfa,
+            config,
+            directory: NoDirectory,
+        }
+    }
+}
+
+impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
+    /// The same, with the host application's user directory for the
+    /// administrator endpoints.
+    pub fn with_directory<D2: Directory>(self, directory: D2) -> Api<S, N, C, D2> {
+        Api {
+            mfa: self.mfa,
+            config: self.config,
+            directory,
+        }
+    }
+
+    /// The service.
+    pub fn mfa(&self) -> &Arc<Mfa<S, N, C>> {
+        &self.mfa
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HttpConfig {
+        &self.config
+    }
+
+    fn now(&self) -> Timestamp {
+        self.mfa.clock().now()
+    }
+
+    /// Where `session` stands for `subject` now. A session checked less
+    /// than [`HttpConfig::revalidate`] ago costs no store round trip.
+    /// Otherwise: a verification made before the subject's current
+    /// factors existed (an administrator reset, MFA turned off, the last
+    /// factor removed) no longer counts; the remember-device cookie is
+    /// checked again; and the policy decides.
+    async fn current(
+        &self,
+        subject: &Subject,
+        session: &MfaSession,
+        cookies: Option<&str>,
+    ) -> Result<Current> {
+        let now = self.now();
+        let mut session = session.clone().for_subject(&subject.id);
+        if session.fresh(now, self.config.revalidate) {
+            return Ok(Current {
+                session,
+                changed: false,
+                decision: Decision::Allow,
+            });
+        }
+        let before = session.clone();
+        if let Some(verified_at) = session.state.verified_at {
+            let status = self.mfa.status(subject, &session.state).await?;
+            let still_there = status
+                .authenticators
+                .iter()
+                .map(|a| a.created_at)
+                .chain(status.channels.iter().map(|c| c.added_at))
+                .any(|added| added <= verified_at);
+            if !still_there {
+                session.state.verified_at = None;
+            }
+        }
+        let token = cookies.and_then(|c| self.config.device_cookie.read(c));
+        session.state.device_remembered = match token {
+            Some(token) => self.mfa.check_device(subject, token).await?,
+            None => false,
+        };
+        let decision = self.mfa.decide(subject, &session.state).await?;
+        session.checked_at = match decision {
+            Decision::Allow | Decision::EnrollBy { .. } => Some(now),
+            Decision::VerifyNow { .. } | Decision::EnrollNow { .. } => None,
+        };
+        Ok(Current {
+            changed: session != before,
+            session,
+            decision,
+        })
+    }
+
+    /// The gate in front of the application's own routes.
+    pub async fn gate(&self, request: GateRequest<'_>) -> GateOutcome {
+        let Some(subject) = request.subject else {
+            return GateOutcome::Refuse(ApiResponse::problem(&Problem::new(
+                ProblemCode::NotAuthenticated,
+            )));
+        };
+        let current = match self
+            .current(subject, request.session, request.cookies)
+            .await
+        {
+            Ok(current) => current,
+            Err(error) => return GateOutcome::Refuse(ApiResponse::problem(&Problem::from(&error))),
+        };
+        let session = if current.changed {
+            SessionUpdate::Replace {
+                session: current.session,
+                renew_id: false,
+            }
+        } else {
+            SessionUpdate::Keep
+        };
+        let refusal = match current.decision {
+            Decision::Allow => {
+                return GateOutcome::Pass {
+                    session,
+                    enroll_by: None,
+                };
+            }
+            Decision::EnrollBy { deadline, .. } => {
+                return GateOutcome::Pass {
+                    session,
+                    enroll_by: Some(deadline),
+                };
+            }
+            Decision::VerifyNow { .. } => (ProblemCode::MfaRequired, &self.config.verify_page),
+            Decision::EnrollNow { .. } => {
+                (ProblemCode::EnrollmentRequired, &self.config.enroll_page)
+            }
+        };
+        let response = if request.html {
+            let next = safe_next(request.path_and_query);
+            let location = format!("{}?next={}", refusal.1, percent_encode(next));
+            ApiResponse::empty(303)
+                .header("location", location)
+                .header("cache-control", "no-store")
+        } else {
+            ApiResponse::problem(&Problem::new(refusal.0))
+        };
+        GateOutcome::Refuse(response.session(session))
+    }
+
+    /// One request to the endpoints.
+    pub async fn handle(&self, request: ApiRequest<'_>) -> ApiResponse {
+        match self.route(request).await {
+            Ok(response) => response,
+            Err(problem) => ApiResponse::problem(&problem),
+        }
+    }
+
+    async fn route(&self, request: ApiRequest<'_>) -> core::result::Result<ApiResponse, Problem> {
+        let matched = match routes::lookup(request.facts.method, request.path) {
+            Lookup::Found(matched) => matched,
+            Lookup::WrongMethod => return Err(ProblemCode::MethodNotAllowed.into()),
+            Lookup::Missing => {
+                return Err(Problem::new(ProblemCode::NotFound).detail("no such endpoint"));
+            }
+        };
+        let facts = RequestFacts {
+            content_length: Some(request.body.len() as u64).max(request.facts.content_length),
+            ..request.facts
+        };
+        check_body(&facts, self.config.max_body)?;
+        check_same_site(&facts, &self.config.allowed_origins)?;
+        let route = matched.route;
+        if route.access == Access::Public {
+            return Ok(ApiResponse::json(
+                200,
+                &super::openapi::document(&self.config.prefix),
+            ));
+        }
+        let subject = request
+            .subject
+            .ok_or_else(|| Problem::new(ProblemCode::NotAuthenticated))?;
+        let mut current = self
+            .current(subject, request.session, request.cookies)
+            .await
+            .map_err(|e| Problem::from(&e))?;
+        if matches!(route.access, Access::Verified | Access::Admin) {
+            match current.decision {
+                Decision::Allow | Decision::EnrollBy { .. } => {}
+                Decision::VerifyNow { .. } => return Err(ProblemCode::MfaRequired.into()),
+                Decision::EnrollNow { .. } => return Err(ProblemCode::EnrollmentRequired.into()),
+            }
+        }
+        if route.access == Access::Admin && !subject.roles.contains(&self.config.admin_role) {
+            return Err(ProblemCode::NotAdmin.into());
+        }
+        let call = Call {
+            subject,
+            session: &mut current.session,
+            param: matched.param,
+            request,
+        };
+        let response = self.dispatch(route.endpoint, call).await?;
+        // Keep what the checks above learned about the session, unless the
+        // endpoint replaced it.
+        Ok(match (&response.session, current.changed) {
+            (SessionUpdate::Keep, true) => response.session(SessionUpdate::Replace {
+                session: current.session,
+                renew_id: false,
+            }),
+            _ => response,
+        })
+    }
+
+    #[allow(clippy::too_many_lines)]
+    async fn dispatch(
+        &self,
+        endpoint: Endpoint,
+        call: Call<'_, '_>,
+    ) -> core::result::Result<ApiResponse, Problem> {
+        let mfa = &self.mfa;
+        let Call {
+            subject,
+            session,
+            param,
+            request,
+        } = call;
+        let state = session.state;
+        Ok(match endpoint {
+            Endpoint::Status => {
+                let status = mfa.status(subject, &state).await?;
+                ApiResponse::json(
+                    200,
+                    &StatusResponse {
+                        status,
+                        verified: state.verified_at.is_some(),
+                        verified_at: state.verified_at,
+                        device_remembered: state.device_remembered,
+                    },
+                )
+            }
+            Endpoint::StartTotp => {
+                let enrollment = mfa.start_totp_enrollment(subject, &state).await?;
+                ApiResponse::json(
+                    201,
+                    &EnrollmentResponse {
+                        id: enrollment.id.to_string(),
+                        key: enrollment.key.to_string(),
+                        uri: enrollment.uri.to_string(),
+                        qr_svg: enrollment.qr_svg.to_string(),
+                        algorithm: enrollment.config.algorithm().as_str().to_owned(),
+                        digits: enrollment.config.digits().get(),
+                        period: enrollment.config.period(),
+                        expires_at: enrollment.expires_at,
+                    },
+                )
+                .no_store()
+            }
+            Endpoint::ConfirmTotp => {
+                let body: ConfirmTotpRequest = parse(request.body)?;
+                let id = CredentialId::new(body.id)?;
+                let tolerance = match body.tolerance {
+                    Tolerance::Standard => DriftTolerance::Standard,
+                    Tolerance::Wide => DriftTolerance::Wide,
+                };
+                let confirmation = mfa
+                    .confirm_totp_enrollment(subject, &id, &body.code, &body.name, tolerance)
+                    .await?;
+                self.confirmed(confirmation)
+            }
+            Endpoint::StartChannel => {
+                let channel = channel(param)?;
+                let outcome = mfa
+                    .start_channel_enrollment(subject, channel, &state)
+                    .await?;
+                self.sent(outcome)
+            }
+            Endpoint::ConfirmChannel => {
+                let channel = channel(param)?;
+                let body: ConfirmChannelRequest = parse(request.body)?;
+                let confirmation = mfa
+                    .confirm_channel_enrollment(subject, channel, &body.code)
+                    .await?;
+                self.confirmed(confirmation)
+            }
+            Endpoint::SendCode => {
+                let outcome = mfa.send_code(subject, channel(param)?).await?;
+                self.sent(outcome)
+            }
+            Endpoint::Verify => {
+                let body: VerifyRequest = parse(request.body)?;
+                self.verify(subject, session, &body, request.user_agent)
+                    .await?
+            }
+            Endpoint::RegenerateRecoveryCodes => {
+                let codes = mfa.regenerate_recovery_codes(subject, &state).await?;
+                ApiResponse::json(
+                    200,
+                    &RecoveryCodesResponse {
+                        codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
+                    },
+                )
+                .no_store()
+            }
+            Endpoint::ListFactors => {
+                let status = mfa.status(subject, &state).await?;
+                ApiResponse::json(
+                    200,
+                    &FactorsResponse {
+                        authenticators: status.authenticators,
+                        channels: status.channels,
+                    },
+                )
+            }
+            Endpoint::RemoveAuthenticator => {
+                let id = CredentialId::new(param.unwrap_or_default())?;
+                mfa.remove_authenticator(subject, &id, &state).await?;
+                ApiResponse::empty(204)
+            }
+            Endpoint::RemoveChannel => {
+                mfa.remove_channel(subject, channel(param)?, &state).await?;
+                ApiResponse::empty(204)
+            }
+            Endpoint::ListDevices => ApiResponse::json(
+                200,
+                &DevicesResponse {
+                    devices: mfa.devices(subject).await?,
+                },
+            ),
+            Endpoint::RevokeDevice => {
+                let id = CredentialId::new(param.unwrap_or_default())?;
+                mfa.revoke_device(subject, &id, &state).await?;
+                ApiResponse::empty(204)
+            }
+            Endpoint::Disable => {
+                mfa.disable(subject, &state).await?;
+                ApiResponse::empty(204)
+            }
+            Endpoint::GetPolicy => ApiResponse::json(200, &mfa.policy().await?),
+            Endpoint::PutPolicy => {
+                let candidate: Policy = parse(request.body)?;
+                ApiResponse::json(200, &mfa.update_policy(&subject.id, candidate).await?)
+            }
+            Endpoint::DryRun => {
+                let candidate: Policy = parse(request.body)?;
+                let everyone = self.directory.subjects().await?;
+                ApiResponse::json(200, &mfa.dry_run(candidate, &everyone).await?)
+            }
+            Endpoint::ResetSubject => {
+                let id = SubjectId::new(param.unwrap_or_default())?;
+                let target = self
+                    .directory
+                    .subject(&id)
+                    .await?
+                    .ok_or(Error::NotFound("subject"))?;
+                ApiResponse::json(200, &mfa.reset(&subject.id, &target).await?)
+            }
+            Endpoint::Audit => {
+                let query = audit_query(request.query)?;
+                let events = mfa.audit_events(&query).await?;
+                let full = u32::try_from(events.len()).is_ok_and(|n| n >= query.limit);
+                let next_before = events.last().filter(|_| full).map(|e| e.id);
+                ApiResponse::json(
+                    200,
+                    &AuditResponse {
+                        events,
+                        next_before,
+                    },
+                )
+            }
+            Endpoint::OpenApi => {
+                ApiResponse::json(200, &super::openapi::document(&self.config.prefix))
+            }
+        })
+    }
+
+    /// `POST /verify`: on success the session is raised (and its id
+    /// cycled), and the browser remembered if asked and allowed.
+    async fn verify(
+        &self,
+        subject: &Subject,
+        session: &MfaSession,
+        body: &VerifyRequest,
+        user_agent: Option<&str>,
+    ) -> core::result::Result<ApiResponse, Problem> {
+        let attempt = match body.method {
+            VerifyMethod::Totp => Attempt::Totp(&body.code),
+            VerifyMethod::Recovery => Attempt::Recovery(&body.code),
+            VerifyMethod::Email => Attempt::Sent(Channel::Email, &body.code),
+            VerifyMethod::Sms => Attempt::Sent(Channel::Sms, &body.code),
+        };
+        let now = self.now();
+        let (factor, recovery_codes_left, recovery_codes_low) =
+            match self.mfa.verify(subject, attempt).await? {
+                Verification::Accepted {
+                    factor,
+                    recovery_codes_left,
+                    recovery_codes_low,
+                    ..
+                } => (factor, recovery_codes_left, recovery_codes_low),
+                refused => return Ok(self.refused(refused, now)),
+            };
+        let mut raised = MfaSession::verified(&subject.id, now);
+        raised.state.device_remembered = session.state.device_remembered;
+        let mut response_headers = Vec::new();
+        let mut remembered_until = None;
+        if body.remember_device {
+            match self
+                .mfa
+                .remember_device(subject, user_agent.unwrap_or(""), &raised.state)
+                .await
+            {
+                Ok(remembered) => {
+                    let max_age = Duration::from_secs(
+                        remembered.expires_at.unix().saturating_sub(now.unix()),
+                    );
+                    response_headers.push((
+                        "set-cookie",
+                        self.config
+                            .device_cookie
+                            .set(remembered.token.expose(), max_age),
+                    ));
+                    remembered_until = Some(remembered.expires_at);
+                }
+                // Not allowed by the policy: the verification stands.
+                Err(Error::PolicyForbids(_)) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        let mut response = ApiResponse::json(
+            200,
+            &VerifiedResponse {
+                factor,
+                verified_at: now,
+                recovery_codes_left,
+                recovery_codes_low,
+                remembered_until,
+            },
+        )
+        .session(SessionUpdate::Replace {
+            session: raised,
+            renew_id: true,
+        });
+        response.headers.extend(response_headers);
+        Ok(response)
+    }
+
+    /// A code that was not accepted: one answer whatever the reason.
+    fn refused(&self, verification: Verification, now: Timestamp) -> ApiResponse {
+        let problem = match verification {
+            Verification::Locked { until } => Problem::new(ProblemCode::Locked).until(until, now),
+            Verification::Blocked => Problem::new(ProblemCode::FactorBlocked),
+            Verification::Accepted { .. } | Verification::Rejected => {
+                Problem::new(ProblemCode::CodeRejected)
+            }
+        };
+        ApiResponse::problem(&problem)
+    }
+
+    fn confirmed(&self, confirmation: Confirmation) -> ApiResponse {
+        let now = self.now();
+        match confirmation {
+            Confirmation::Enrolled {
+                authenticator,
+                recovery_codes,
+            } => ApiResponse::json(
+                201,
+                &EnrolledResponse {
+                    authenticator,
+                    recovery_codes: recovery_codes
+                        .map(|codes| codes.iter().map(|c| c.expose().to_owned()).collect()),
+                },
+            )
+            .no_store(),
+            Confirmation::Rejected => {
+                ApiResponse::problem(&Problem::new(ProblemCode::CodeRejected))
+            }
+            Confirmation::Locked { until } => {
+                ApiResponse::problem(&Problem::new(ProblemCode::Locked).until(until, now))
+            }
+            Confirmation::Blocked => {
+                ApiResponse::problem(&Problem::new(ProblemCode::FactorBlocked))
+            }
+        }
+    }
+
+    fn sent(&self, outcome: SendOutcome) -> ApiResponse {
+        match outcome {
+            SendOutcome::Sent {
+                expires_at,
+                resend_after,
+            } => ApiResponse::json(
+                202,
+                &SentResponse {
+                    expires_at,
+                    resend_after,
+                },
+            ),
+            SendOutcome::TooSoon { retry_after } => ApiResponse::problem(
+                &Problem::new(ProblemCode::TooSoon).until(retry_after, self.now()),
+            ),
+            SendOutcome::Blocked => ApiResponse::problem(&Problem::new(ProblemCode::FactorBlocked)),
+        }
+    }
+}
+
+/// What an endpoint works on.
+struct Call<'r, 'a> {
+    subject: &'a Subject,
+    session: &'r mut MfaSession,
+    param: Option<&'a str>,
+    request: ApiRequest<'a>,
+}
+
+/// A JSON body: syntax errors are 400, wrong shapes and values 422. The
+/// detail says where, never what (it could echo a code).
+fn parse<T: DeserializeOwned>(body: &[u8]) -> core::result::Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|error| {
+        let at = format!("line {}, column {}", error.line(), error.column());
+        match error.classify() {
+            serde_json::error::Category::Data => Problem::new(ProblemCode::InvalidInput).detail(
+                format!("a field is missing, unknown, or of the wrong type or value ({at})"),
+            ),
+            _ => Problem::new(ProblemCode::MalformedRequest)
+                .detail(format!("the body is not a complete JSON document ({at})")),
+        }
+    })
+}
+
+fn channel(param: Option<&str>) -> Result<Channel> {
+    routes::channel(param).ok_or(Error::NotFound("channel (use email or sms)"))
+}
+
+/// `subject`, `before` and `limit` from the audit endpoint's query string.
+fn audit_query(query: Option<&str>) -> core::result::Result<AuditQuery, Problem> {
+    let mut result = AuditQuery::latest(50);
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let bad = || {
+            Problem::new(ProblemCode::InvalidInput)
+                .detail("the query takes subject (an id), before (a number) and limit (1-500)")
+        };
+        match name {
+            "subject" => {
+                result.subject = Some(SubjectId::new(percent_decode(value).ok_or_else(bad)?)?)
+            }
+            "before" => result.before = Some(value.parse().map_err(|_| bad())?),
+            "limit" => {
+                let limit: u32 = value.parse().map_err(|_| bad())?;
+                result.limit = limit.clamp(1, AuditQuery::MAX_LIMIT);
+            }
+            _ => return Err(bad()),
+        }
+    }
+    Ok(result)
+}
+
+/// Percent-encodes a query value (unreserved characters and `/` pass).
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-._~/".contains(&byte) {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "%{byte:02X}");
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` and `+`; `None` for broken escapes or non-UTF-8.
+fn percent_decode(value: &str) -> Option<String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'%' => {
+                let hex = core::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_is_wanted_only_when_asked_for() {
+        assert!(wants_html(Some(
+            "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+        )));
+        assert!(!wants_html(Some("application/json")));
+        assert!(!wants_html(Some("*/*")));
+        assert!(!wants_html(None));
+    }
+
+    #[test]
+    fn query_values_round_trip() {
+        let next = "/tickets/42?tab=notes&x=a b";
+        assert_eq!(percent_decode(&percent_encode(next)).as_deref(), Some(next));
+        assert_eq!(percent_encode("/a?b=c"), "/a%3Fb%3Dc");
+        assert_eq!(percent_decode("%zz"), None);
+        assert_eq!(percent_decode("%4"), None);
+    }
+
+    #[test]
+    fn audit_queries_parse_or_are_refused() {
+        let q = audit_query(Some("subject=alice%40example.com&before=10&limit=9999")).unwrap();
+        assert_eq!(q.subject.unwrap().as_str(), "alice@example.com");
+        assert_eq!((q.before, q.limit), (Some(10), AuditQuery::MAX_LIMIT));
+        assert!(audit_query(Some("limit=x")).is_err());
+        assert!(audit_query(Some("evil=1")).is_err());
+        assert_eq!(audit_query(None).unwrap().limit, 50);
+    }
+}
