@@ -26,6 +26,9 @@ use crate::seal::Sealed;
 use crate::subject::{CredentialId, SubjectId};
 
 mod clock;
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod contract;
 mod notifier;
 pub mod suite;
 
