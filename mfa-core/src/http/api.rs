@@ -324,10 +324,17 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         let now = self.now();
         let mut session = session.clone().for_subject(&subject.id);
         if session.fresh(now, self.config.revalidate) {
+            let decision = match session.enroll_by {
+                Some(deadline) if deadline > now => Decision::EnrollBy {
+                    deadline,
+                    methods: crate::policy::MethodSet::default(),
+                },
+                _ => Decision::Allow,
+            };
             return Ok(Current {
                 session,
                 changed: false,
-                decision: Decision::Allow,
+                decision,
             });
         }
         let before = session.clone();
@@ -352,6 +359,10 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         session.checked_at = match decision {
             Decision::Allow | Decision::EnrollBy { .. } => Some(now),
             Decision::VerifyNow { .. } | Decision::EnrollNow { .. } => None,
+        };
+        session.enroll_by = match decision {
+            Decision::EnrollBy { deadline, .. } => Some(deadline),
+            _ => None,
         };
         Ok(Current {
             changed: session != before,
@@ -444,10 +455,21 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         let subject = request
             .subject
             .ok_or_else(|| Problem::new(ProblemCode::NotAuthenticated))?;
-        let mut current = self
-            .current(subject, request.session, request.cookies)
-            .await
-            .map_err(|e| Problem::from(&e))?;
+        // The second step's own endpoints take the session as it is (no
+        // store round trip on the sign-in path); the others check where it
+        // stands first.
+        let mut current =
+            if route.access == Access::SecondStep && route.endpoint != Endpoint::Status {
+                Current {
+                    session: request.session.clone().for_subject(&subject.id),
+                    changed: false,
+                    decision: Decision::Allow,
+                }
+            } else {
+                self.current(subject, request.session, request.cookies)
+                    .await
+                    .map_err(|e| Problem::from(&e))?
+            };
         if matches!(route.access, Access::Verified | Access::Admin) {
             match current.decision {
                 Decision::Allow | Decision::EnrollBy { .. } => {}

@@ -23,8 +23,12 @@ pub struct MfaSession {
     /// When the gate last asked the store whether a verified session still
     /// counts (an administrator reset, MFA turned off or the last factor
     /// removed end it within the adapter's revalidation interval, 60 s by
-    /// default; see [`fresh`](Self::fresh)).
+    /// default; see [`fresh`](Self::fresh)). Set only when the check let
+    /// the session through.
     pub checked_at: Option<Timestamp>,
+    /// The enrollment deadline the last check found, if enrollment is due
+    /// by one (repeated on every response until the next check).
+    pub enroll_by: Option<Timestamp>,
 }
 
 impl MfaSession {
@@ -53,18 +57,17 @@ impl MfaSession {
                 device_remembered: false,
             },
             checked_at: Some(at),
+            enroll_by: None,
         }
     }
 
-    /// Whether the gate may let a verified session through at `now`
-    /// without asking the store: it verified, and was checked less than
-    /// `revalidate` ago.
+    /// Whether the gate may let the session through at `now` without
+    /// asking the store: a check let it through less than `revalidate`
+    /// ago.
     #[must_use]
     pub fn fresh(&self, now: Timestamp, revalidate: Duration) -> bool {
-        (self.state.verified_at.is_some() || self.state.device_remembered)
-            && self
-                .checked_at
-                .is_some_and(|at| at <= now && now.since(at) < revalidate)
+        self.checked_at
+            .is_some_and(|at| at <= now && now.since(at) < revalidate)
     }
 }
 
