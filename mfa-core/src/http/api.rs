@@ -455,21 +455,29 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         let subject = request
             .subject
             .ok_or_else(|| Problem::new(ProblemCode::NotAuthenticated))?;
-        // The second step's own endpoints take the session as it is (no
-        // store round trip on the sign-in path); the others check where it
-        // stands first.
-        let mut current =
-            if route.access == Access::SecondStep && route.endpoint != Endpoint::Status {
-                Current {
-                    session: request.session.clone().for_subject(&subject.id),
-                    changed: false,
-                    decision: Decision::Allow,
-                }
-            } else {
-                self.current(subject, request.session, request.cookies)
-                    .await
-                    .map_err(|e| Problem::from(&e))?
-            };
+        // The sign-in path (sending and checking a code, confirming an
+        // enrollment) takes the session as it is: no store round trip
+        // before the service's own. Everything else checks where the
+        // session stands first (a verification older than the subject's
+        // factors, say after an administrator reset, no longer counts).
+        let on_sign_in_path = matches!(
+            route.endpoint,
+            Endpoint::Verify
+                | Endpoint::SendCode
+                | Endpoint::ConfirmTotp
+                | Endpoint::ConfirmChannel
+        );
+        let mut current = if on_sign_in_path {
+            Current {
+                session: request.session.clone().for_subject(&subject.id),
+                changed: false,
+                decision: Decision::Allow,
+            }
+        } else {
+            self.current(subject, request.session, request.cookies)
+                .await
+                .map_err(|e| Problem::from(&e))?
+        };
         if matches!(route.access, Access::Verified | Access::Admin) {
             match current.decision {
                 Decision::Allow | Decision::EnrollBy { .. } => {}
