@@ -82,8 +82,9 @@
 //! ```
 //!
 //! A complete application (a login, SQLite, the gate, the endpoints) is
-//! the repository's `examples/actix-minimal`; the contract itself is
-//! described in `docs/architecture.md`.
+//! the repository's `examples/actix-minimal`. The contract (endpoints,
+//! problem codes, statuses, session rules) is [`mfa_core::http`]'s; how
+//! the crates fit together is in the repository's `docs/architecture.md`.
 
 #![forbid(unsafe_code)]
 
