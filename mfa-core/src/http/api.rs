@@ -423,6 +423,26 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         GateOutcome::Refuse(response.session(session))
     }
 
+    /// Whether `session` is recent enough for a sensitive change by
+    /// `subject`: it passed a second-factor check within the service's
+    /// step-up window ([`MfaConfig::step_up`](crate::MfaConfig::step_up),
+    /// 10 minutes). A session made for another subject never is. For an
+    /// adapter's step-up extractor, after the gate let the request
+    /// through (call it with the session as the gate left it).
+    ///
+    /// # Errors
+    /// [`ProblemCode::StepUpRequired`].
+    pub fn check_step_up(
+        &self,
+        subject: &Subject,
+        session: &MfaSession,
+    ) -> core::result::Result<(), Problem> {
+        let session = session.clone().for_subject(&subject.id);
+        self.mfa
+            .require_step_up(&session.state)
+            .map_err(|e| Problem::from(&e))
+    }
+
     /// One request to the endpoints.
     pub async fn handle(&self, request: ApiRequest<'_>) -> ApiResponse {
         match self.route(request).await {

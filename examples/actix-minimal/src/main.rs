@@ -1,0 +1,99 @@
+//! `cargo run -p actix-minimal`, then drive it with curl on
+//! <http://127.0.0.1:8080>: the smallest complete actix-web application
+//! with two-factor authentication.
+//!
+//! * `POST /login` — the first factor (a hard-coded user, `alice`: check a
+//!   password here in a real application) puts the user into the session;
+//!   a middleware maps it to a [`Subject`] in the request's extensions.
+//! * `/mfa/…` — the MFA endpoints (`GET /mfa/openapi.json` lists them).
+//! * `GET /tickets` — the protected route, behind the gate.
+//!
+//! ```text
+//! curl -c jar -b jar -X POST localhost:8080/login
+//! curl -c jar -b jar localhost:8080/tickets                 # 200 until alice enrolls
+//! curl -c jar -b jar -X POST localhost:8080/mfa/totp        # key + QR code
+//! curl -c jar -b jar -H 'content-type: application/json' \
+//!      -d '{"id":"…","code":"123456","name":"Phone"}' localhost:8080/mfa/totp/confirm
+//! ```
+//!
+//! State is an in-memory SQLite database with keys made at start-up; use
+//! a file (`sqlite://mfa.db`) and keys from your secret store to keep
+//! enrollments across restarts.
+
+use std::sync::Arc;
+
+use actix_session::storage::CookieSessionStore;
+use actix_session::{Session, SessionExt, SessionMiddleware};
+use actix_web::body::MessageBody;
+use actix_web::cookie::Key;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use mfa_actix::{MfaGate, MfaHandle, Verified};
+use mfa_core::http::{Api, HttpConfig};
+use mfa_core::notify::LogNotifier;
+use mfa_core::seal::{Sealer, SealingKey};
+use mfa_core::{Mfa, MfaConfig, Pepper, Role, Subject, SubjectId, SystemClock};
+use mfa_store_sql::SqliteStore;
+
+/// The session key of the signed-in user (the first factor's, not MFA's).
+const USER_KEY: &str = "user";
+
+/// `POST /login`: signs `alice` in (first factor only), in a new session.
+async fn login(session: Session) -> actix_web::Result<HttpResponse> {
+    session.renew();
+    session.insert(USER_KEY, "alice")?;
+    Ok(HttpResponse::Ok().body("signed in as alice (first factor)\n"))
+}
+
+/// The signed-in user as a [`Subject`] in the request's extensions, where
+/// the gate and the endpoints look for it.
+async fn first_factor(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let user = request.get_session().get::<String>(USER_KEY).ok().flatten();
+    let subject = user.and_then(|id| {
+        let subject = Subject::new(SubjectId::new(&id).ok()?, [Role::AGENT]);
+        Some(subject.with_email(format!("{id}@example.com")))
+    });
+    if let Some(subject) = subject {
+        request.extensions_mut().insert(subject);
+    }
+    next.call(request).await
+}
+
+/// `GET /tickets`: only for sessions that passed the gate.
+async fn tickets(who: Verified) -> HttpResponse {
+    HttpResponse::Ok().body(format!("the tickets of {}\n", who.subject.id))
+}
+
+#[actix_web::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let store = SqliteStore::connect("sqlite::memory:").await?;
+    store.migrate().await?;
+    let keys = Sealer::new(vec![SealingKey::generate(1)?])?;
+    let config = MfaConfig::new("actix-minimal", Pepper::generate()?, keys);
+    let mfa = Arc::new(Mfa::new(store, LogNotifier, SystemClock, config));
+    let mut http = HttpConfig::default();
+    http.device_cookie.secure = false; // plain HTTP on localhost only
+    let handle = MfaHandle::new(Api::new(mfa, http));
+    let key = Key::generate();
+    eprintln!("listening on http://127.0.0.1:8080");
+    HttpServer::new(move || {
+        let sessions = SessionMiddleware::builder(CookieSessionStore::default(), key.clone())
+            .cookie_secure(false) // plain HTTP on localhost only
+            .build();
+        App::new()
+            .app_data(handle.clone())
+            .route("/login", web::post().to(login))
+            .service(web::scope("/mfa").configure(mfa_actix::configure))
+            .service(web::resource("/tickets").wrap(MfaGate).get(tickets))
+            .wrap(from_fn(first_factor))
+            .wrap(sessions)
+    })
+    .bind(("127.0.0.1", 8080))?
+    .run()
+    .await?;
+    Ok(())
+}
