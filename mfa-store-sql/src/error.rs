@@ -3,6 +3,8 @@
 
 use std::error::Error as StdError;
 
+use crate::engine::EngineKind;
+
 /// A boxed error cause.
 type BoxError = Box<dyn StdError + Send + Sync>;
 
@@ -86,6 +88,18 @@ impl SqlStoreError {
     }
 }
 
+impl SqlStoreError {
+    /// A pool that could not be built: a bad URL or options, or no
+    /// connection.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    pub(crate) fn from_connect(error: sqlx::Error) -> Self {
+        match error {
+            sqlx::Error::Configuration(_) => Self::Config(error),
+            error => Self::Connect(error),
+        }
+    }
+}
+
 impl From<SqlStoreError> for mfa_core::Error {
     /// [`mfa_core::Error::StoreUnavailable`] when
     /// [`is_unavailable`](SqlStoreError::is_unavailable), else
@@ -104,7 +118,6 @@ impl From<SqlStoreError> for mfa_core::Error {
 pub(crate) enum Class {
     /// The transaction was rolled back by a deadlock or serialisation
     /// failure: run the operation again.
-    #[cfg_attr(not(any_engine), allow(dead_code))]
     Retry,
     /// Down, unreachable, overloaded or timed out.
     Unavailable,
@@ -112,9 +125,34 @@ pub(crate) enum Class {
     Other,
 }
 
+/// How `engine` reports `error`: by sqlx's error variant, then by the
+/// database's error code.
+pub(crate) fn classify(engine: EngineKind, error: &sqlx::Error) -> Class {
+    if let Some(class) = classify_transport(error) {
+        return class;
+    }
+    let Some(db) = error.as_database_error() else {
+        return Class::Other;
+    };
+    let code = db.code();
+    match engine {
+        EngineKind::Sqlite => classify_sqlite(code.and_then(|c| c.parse().ok()).unwrap_or_default()),
+        EngineKind::Postgres => code.map_or(Class::Other, |code| classify_postgres(&code)),
+        EngineKind::MySql => {
+            #[cfg(feature = "mysql")]
+            let number = db
+                .try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>()
+                .map_or(0, sqlx::mysql::MySqlDatabaseError::number);
+            #[cfg(not(feature = "mysql"))]
+            let number = 0;
+            classify_mysql(number, code.as_deref())
+        }
+    }
+}
+
 /// The engine-independent part of the classification; `None` for errors
 /// the database itself reported, which each engine classifies by code.
-pub(crate) fn classify_transport(error: &sqlx::Error) -> Option<Class> {
+fn classify_transport(error: &sqlx::Error) -> Option<Class> {
     match error {
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
@@ -139,7 +177,6 @@ fn is_unavailable_generic(error: &sqlx::Error) -> bool {
 }
 
 /// Whether the database refused a row because of a unique key.
-#[cfg(any_engine)]
 pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
     error
         .as_database_error()
@@ -147,8 +184,7 @@ pub(crate) fn is_unique_violation(error: &sqlx::Error) -> bool {
 }
 
 /// PostgreSQL's SQLSTATE classes and codes.
-#[cfg(feature = "postgres")]
-pub(crate) fn classify_postgres(code: &str) -> Class {
+fn classify_postgres(code: &str) -> Class {
     match code {
         // serialization_failure, deadlock_detected
         "40001" | "40P01" => Class::Retry,
@@ -162,8 +198,7 @@ pub(crate) fn classify_postgres(code: &str) -> Class {
 }
 
 /// MySQL/MariaDB error numbers, then SQLSTATE.
-#[cfg(feature = "mysql")]
-pub(crate) fn classify_mysql(number: u16, sqlstate: Option<&str>) -> Class {
+fn classify_mysql(number: u16, sqlstate: Option<&str>) -> Class {
     match number {
         // ER_LOCK_DEADLOCK
         1213 => Class::Retry,
@@ -179,8 +214,7 @@ pub(crate) fn classify_mysql(number: u16, sqlstate: Option<&str>) -> Class {
 }
 
 /// SQLite extended result codes.
-#[cfg(feature = "sqlite")]
-pub(crate) fn classify_sqlite(extended: i32) -> Class {
+fn classify_sqlite(extended: i32) -> Class {
     const BUSY: i32 = 5;
     const LOCKED: i32 = 6;
     const IOERR: i32 = 10;
@@ -201,7 +235,6 @@ pub(crate) fn classify_sqlite(extended: i32) -> Class {
 }
 
 /// A corrupt stored value.
-#[cfg(any_engine)]
 pub(crate) fn corrupt(what: &'static str, source: Option<BoxError>) -> SqlStoreError {
     SqlStoreError::Corrupt { what, source }
 }

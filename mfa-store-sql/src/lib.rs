@@ -168,16 +168,14 @@
     allow(rustdoc::broken_intra_doc_links)
 )]
 
+#[cfg(any_engine)]
 mod any;
+mod engine;
 mod error;
-mod options;
-
-#[cfg(any_engine)]
-mod backend;
-#[cfg(any_engine)]
 mod ops;
-#[cfg(any_engine)]
+mod options;
 mod sql;
+mod store;
 
 #[cfg(feature = "mysql")]
 mod mysql;
@@ -186,7 +184,9 @@ mod postgres;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
-pub use any::{Engine, SqlStore};
+#[cfg(any_engine)]
+pub use any::{AnyEngine, AnyPool};
+pub use engine::{Engine, EngineKind};
 pub use error::SqlStoreError;
 #[cfg(feature = "mysql")]
 pub use mysql::MySqlStore;
@@ -195,5 +195,23 @@ pub use options::StoreOptions;
 pub use postgres::PostgresStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
+pub use store::SqlStore;
+
+/// The store on whichever engine a URL names, so that an application
+/// switches engines by configuration alone: `AnyStore::connect(url)`
+/// picks SQLite, PostgreSQL or MySQL/MariaDB from the scheme (see
+/// [`EngineKind::from_url`]).
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use mfa_store_sql::AnyStore;
+///
+/// let url = std::env::var("MFA_DATABASE_URL")?; // e.g. sqlite://mfa.db
+/// let store = AnyStore::connect(&url).await?;
+/// store.migrate().await?;
+/// # Ok(()) }
+/// ```
+#[cfg(any_engine)]
+pub type AnyStore = SqlStore<AnyEngine>;
 
 pub use sqlx;

@@ -7,15 +7,13 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-use crate::StoreOptions;
-use crate::backend::{BoxFuture, Dialect, impl_backend};
-use crate::error::{SqlStoreError, classify_sqlite};
-use crate::ops::impl_store;
-use crate::sql::{MIGRATIONS_TABLE, SQLITE};
+use crate::engine::{BoxFuture, sqlx_engine};
+use crate::sql::MIGRATIONS_TABLE;
+use crate::{SqlStore, SqlStoreError, StoreOptions};
 
 /// The MFA store on SQLite: the embedded choice, with no server to run.
 ///
-/// [`connect`](Self::connect) sets SQLite up for concurrent use: WAL
+/// [`connect`](SqlStore::connect) sets SQLite up for concurrent use: WAL
 /// journal (readers never wait for the writer), `synchronous = FULL`,
 /// foreign keys on, a 5 s busy timeout, a 3 s pool acquire timeout (see
 /// [`StoreOptions`]), and the database file created if missing.
@@ -24,14 +22,25 @@ use crate::sql::{MIGRATIONS_TABLE, SQLITE};
 /// syncs the log at each commit, so a consumed TOTP step, recovery code or
 /// counted failure survives a power loss or an operating-system crash.
 /// (`NORMAL` would sync only at checkpoints: the last commits could be
-/// forgotten, and a code accepted just before the crash accepted again.) `sqlite::memory:` gives a private in-memory database held by a
-/// single pooled connection that is never closed (each connection to
-/// `:memory:` would otherwise see a database of its own, and the data
-/// would vanish with the last connection).
+/// forgotten, and a code accepted just before the crash accepted again.)
+/// `sqlite::memory:` gives a private in-memory database held by a single
+/// pooled connection that is never closed (each connection to `:memory:`
+/// would otherwise see a database of its own, and the data would vanish
+/// with the last connection).
 ///
 /// Every transaction that writes starts with `BEGIN IMMEDIATE`, so it
 /// holds SQLite's single write lock from its first statement: transactions
 /// never interleave, from this pool or any other process on the same file.
+///
+/// [`migrate`](SqlStore::migrate) runs the whole migration in one `BEGIN
+/// IMMEDIATE` transaction (sqlx takes no lock on SQLite): a second
+/// migrator waits for the first (up to the busy timeout), then finds
+/// everything applied.
+///
+/// A store made with [`from_pool`](SqlStore::from_pool) should use a single
+/// connection for an in-memory database, and for a file the options of
+/// [`connect_options`](SqlStore::connect_options) (WAL, `synchronous =
+/// FULL`, a busy timeout).
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,51 +50,15 @@ use crate::sql::{MIGRATIONS_TABLE, SQLITE};
 /// store.migrate().await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-    statements: crate::backend::Counter,
-}
+pub type SqliteStore = SqlStore<sqlx::Sqlite>;
 
-impl SqliteStore {
+impl SqlStore<sqlx::Sqlite> {
     /// How long a statement waits for another connection's write lock.
     pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-    /// Opens (creating it if needed) the database at `url`
+    /// The connect options [`connect`](Self::connect) uses for `url`
     /// (`sqlite://path/to/file.db`, `sqlite:file.db`, `sqlite::memory:`),
-    /// with [`StoreOptions::default()`]: [`connect_with`](Self::connect_with)
-    /// with the default options.
-    ///
-    /// # Errors
-    /// [`SqlStoreError::Config`] for a malformed URL,
-    /// [`SqlStoreError::Connect`] if the file cannot be opened.
-    pub async fn connect(url: &str) -> Result<Self, SqlStoreError> {
-        Self::connect_with(url, StoreOptions::default()).await
-    }
-
-    /// Opens the database at `url` as [`connect`](Self::connect) does,
-    /// with `settings` (see [`StoreOptions`]).
-    ///
-    /// # Errors
-    /// As [`connect`](Self::connect).
-    pub async fn connect_with(url: &str, settings: StoreOptions) -> Result<Self, SqlStoreError> {
-        let options = Self::connect_options(url)?;
-        let pool = SqlitePoolOptions::new().acquire_timeout(settings.acquire_timeout);
-        let pool = if is_memory(url) {
-            pool.min_connections(1)
-                .max_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(options)
-                .await
-        } else {
-            pool.connect_with(options).await
-        };
-        Ok(Self::from_pool(pool.map_err(SqlStoreError::Connect)?))
-    }
-
-    /// The connect options [`connect`](Self::connect) uses for `url`, to
-    /// adjust before building a pool of your own.
+    /// to adjust before building a pool of your own.
     ///
     /// # Errors
     /// [`SqlStoreError::Config`] for a malformed URL.
@@ -103,55 +76,36 @@ impl SqliteStore {
                 .synchronous(SqliteSynchronous::Full)
         })
     }
+}
 
-    /// A store on a pool you built; the pool's own settings apply (its
-    /// acquire timeout included: sqlx's default is 30 s). Use a single
-    /// connection for an in-memory database, and for a file the options of
-    /// [`connect_options`](Self::connect_options) (WAL, `synchronous =
-    /// FULL`, a busy timeout).
-    #[must_use]
-    pub fn from_pool(pool: SqlitePool) -> Self {
-        Self {
-            pool,
-            statements: crate::backend::Counter::default(),
-        }
-    }
-
-    /// The pool, e.g. to close it.
-    #[must_use]
-    pub fn pool(&self) -> &SqlitePool {
-        &self.pool
-    }
-
-    /// Creates or upgrades the MFA tables, recording what was applied in
-    /// `_mfa_migrations` (never the host application's `_sqlx_migrations`).
-    ///
-    /// Safe to run again (a no-op) and from several processes at once:
-    /// sqlx takes no lock on SQLite, so this runs the whole migration in
-    /// one `BEGIN IMMEDIATE` transaction; a second migrator waits for the
-    /// first (up to the busy timeout), then finds everything applied.
-    ///
-    /// # Errors
-    /// [`SqlStoreError::Migrate`] if a migration fails or the recorded
-    /// migrations do not match this version's.
-    pub async fn migrate(&self) -> Result<(), SqlStoreError> {
-        let mut migrator = sqlx::migrate!("migrations/sqlite");
-        migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
+async fn connect(url: &str, settings: StoreOptions) -> Result<SqlitePool, SqlStoreError> {
+    let options = SqliteStore::connect_options(url)?;
+    let pool = SqlitePoolOptions::new().acquire_timeout(settings.acquire_timeout);
+    let pool = if is_memory(url) {
+        pool.min_connections(1)
+            .max_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
             .await
-            .map_err(|e| SqlStoreError::Migrate(e.into()))?;
-        // `run_direct` is what `Migrator::run` calls once it has a
-        // connection; given one directly (here: inside our transaction) its
-        // future is provably `Send`, which `run(&mut conn)`'s is not
-        // ("`Acquire` is not general enough"). Boxed: see `BoxFuture`.
-        let run: BoxFuture<'_, _> = Box::pin(migrator.run_direct(None, &mut *tx, false));
-        run.await.map_err(SqlStoreError::Migrate)?;
-        tx.commit()
-            .await
-            .map_err(|e| SqlStoreError::Migrate(e.into()))
-    }
+    } else {
+        pool.connect_with(options).await
+    };
+    pool.map_err(SqlStoreError::Connect)
+}
+
+async fn migrate(pool: &SqlitePool) -> Result<(), SqlStoreError> {
+    let mut migrator = sqlx::migrate!("migrations/sqlite");
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    let failed = |e: sqlx::Error| SqlStoreError::Migrate(e.into());
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(failed)?;
+    // `run_direct` is what `Migrator::run` calls once it has a connection;
+    // given one directly (here: inside our transaction) its future is
+    // provably `Send`, which `run(&mut conn)`'s is not ("`Acquire` is not
+    // general enough"). Boxed: see `BoxFuture`.
+    let run: BoxFuture<'_, _> = Box::pin(migrator.run_direct(None, &mut *tx, false));
+    run.await.map_err(SqlStoreError::Migrate)?;
+    tx.commit().await.map_err(failed)
 }
 
 /// Whether the URL names an in-memory database.
@@ -164,25 +118,7 @@ fn is_memory(url: &str) -> bool {
     path == ":memory:" || params.split('&').any(|p| p == "mode=memory")
 }
 
-impl_backend! {
-    store: SqliteStore,
-    db: sqlx::Sqlite,
-    row: sqlx::sqlite::SqliteRow,
-    dialect: Dialect::Sqlite,
-    sql: &SQLITE,
-    begin: "BEGIN IMMEDIATE",
-    ids_as_bytes: false,
-    classify: |error: &dyn sqlx::error::DatabaseError| {
-        classify_sqlite(
-            error
-                .code()
-                .and_then(|code| code.parse().ok())
-                .unwrap_or_default(),
-        )
-    },
-}
-
-impl_store!(SqliteStore);
+sqlx_engine!(sqlx::Sqlite, sqlx::sqlite::SqliteRow, Sqlite, begin: "BEGIN IMMEDIATE", ids_as_bytes: false);
 
 #[cfg(test)]
 mod tests {

@@ -5,24 +5,22 @@
 use mfa_core::audit::NewAuditEvent;
 use mfa_core::store::{Settlement, TotpContext};
 use mfa_core::throttle::{Charge, ThrottleRule, ThrottleState};
-use mfa_core::{CredentialId, FactorKind, SubjectId, Timestamp};
+use mfa_core::{FactorKind, SubjectId, Timestamp};
 
-use super::{
-    Fail, R, audit_args, big, column, consume_args, corrupt, to_ts, to_u32, totp_from_at, ts,
-};
-use crate::backend::{Arg, Backend, DbRow, Dialect};
+use super::audit::audit_args;
+use super::totp::StepUse;
+use super::{OpResult, read, read_count, read_opt_time, stored_time, to_bigint, totp_from};
+use crate::engine::{Arg, DbRow, Engine};
+use crate::error::corrupt;
+use crate::sql::ChargeSql;
+use crate::store::{End, SqlStore, Tx};
 
 /// Columns from `at`: failures, locked_until, recent, last_charge_at,
 /// refused, refused_before; the last is returned beside the state.
-fn throttle_from_at<Row: DbRow>(row: &Row, at: usize) -> R<(ThrottleState, u32)> {
+fn throttle_from(row: &impl DbRow, at: usize) -> OpResult<(ThrottleState, u32)> {
     const T: &str = "mfa_throttle";
-    let count =
-        |i: usize, what: &'static str| -> R<u32> { to_u32(column(row.int(at + i), T)?, what) };
-    let time = |i: usize, what: &'static str| -> R<Option<Timestamp>> {
-        column(row.opt_int(at + i), T)?
-            .map(|t| to_ts(t, what))
-            .transpose()
-    };
+    let count = |i: usize, what| read_count(read(row.int(at + i), T)?, what);
+    let time = |i: usize, what| read_opt_time(read(row.opt_int(at + i), T)?, what);
     Ok((
         ThrottleState {
             failures: count(0, "mfa_throttle.failures")?,
@@ -50,38 +48,38 @@ fn charge_from((state, refused_before): (ThrottleState, u32), rule: ThrottleRule
     }
 }
 
-/// The arguments of the PostgreSQL charge statement (see `sql.rs`).
+/// The arguments of the charge upsert (see `sql.rs`).
 fn charge_args(
     subject: &SubjectId,
     kind: FactorKind,
     rule: ThrottleRule,
     now: Timestamp,
-) -> R<[Arg<'_>; 8]> {
+) -> OpResult<[Arg<'_>; 8]> {
     let first_lock = rule
         .lock_for(1)
-        .map(|d| ts(now.plus(d), "locked_until"))
+        .map(|d| stored_time(now.plus(d), "locked_until"))
         .transpose()?;
     Ok([
         Arg::Id(subject.as_str()),
         Arg::Text(kind.as_str()),
-        Arg::Int(ts(now, "now")?),
+        Arg::Int(stored_time(now, "now")?),
         Arg::Int(rule.free_failures.max(1).into()),
-        Arg::Int(big(rule.base_lock.as_secs(), "base lock")?),
-        Arg::Int(big(rule.max_lock.as_secs(), "longest lock")?),
+        Arg::Int(to_bigint(rule.base_lock.as_secs(), "base lock")?),
+        Arg::Int(to_bigint(rule.max_lock.as_secs(), "longest lock")?),
         Arg::Int(rule.max_failures.max(1).into()),
         Arg::OptInt(first_lock),
     ])
 }
 
 /// One `SELECT`.
-pub(crate) async fn throttle_state<B: Backend>(
-    b: &B,
+pub(crate) async fn state<E: Engine>(
+    db: &SqlStore<E>,
     subject: &SubjectId,
     kind: FactorKind,
-) -> R<ThrottleState> {
+) -> OpResult<ThrottleState> {
     let args = [Arg::Id(subject.as_str()), Arg::Text(kind.as_str())];
-    match b.fetch_optional(B::SQL.get_throttle, &args).await? {
-        Some(row) => Ok(throttle_from_at(&row, 0)?.0),
+    match db.fetch_optional(db.sql().get_throttle, &args).await? {
+        Some(row) => Ok(throttle_from(&row, 0)?.0),
         None => Ok(ThrottleState::default()),
     }
 }
@@ -93,82 +91,72 @@ pub(crate) async fn throttle_state<B: Backend>(
 /// … FOR UPDATE`, applies [`ThrottleRule::charge`] and writes the result.
 /// Either way concurrent charges of one row run one after the other, each
 /// seeing the state the previous one stored.
-pub(crate) async fn charge_attempt<B: Backend>(
-    b: &B,
+pub(crate) async fn charge<E: Engine>(
+    db: &SqlStore<E>,
     subject: &SubjectId,
     kind: FactorKind,
     rule: ThrottleRule,
     now: Timestamp,
-) -> R<Charge> {
-    let sql = B::SQL;
-    if !B::DIALECT.is_mysql() {
-        let args = charge_args(subject, kind, rule, now)?;
-        let row = b
-            .fetch_optional(sql.charge, &args)
-            .await?
-            .ok_or_else(|| corrupt("mfa_throttle", Some("the charge returned no row".into())))?;
-        return Ok(charge_from(throttle_from_at(&row, 0)?, rule));
-    }
-    let key = [Arg::Id(subject.as_str()), Arg::Text(kind.as_str())];
-    let mut tx = b.begin().await?;
-    B::tx_execute(&mut tx, sql.ensure_throttle, &key).await?;
-    let row = B::tx_fetch_optional(&mut tx, sql.get_throttle_locked, &key)
-        .await?
-        .ok_or_else(|| corrupt("mfa_throttle", Some("the counter row vanished".into())))?;
-    let (state, refused_before) = throttle_from_at(&row, 0)?;
-    let (next, charge) = rule.charge(&state, now);
-    let refused_before = match charge {
-        Charge::Charged { refused_before, .. } => refused_before,
-        Charge::Locked { .. } | Charge::Blocked => refused_before,
+) -> OpResult<Charge> {
+    let (ensure, read_locked, write) = match db.sql().charge {
+        ChargeSql::Upsert(upsert) => {
+            let args = charge_args(subject, kind, rule, now)?;
+            let row = db.fetch_optional(upsert, &args).await?.ok_or_else(|| {
+                corrupt("mfa_throttle", Some("the charge returned no row".into()))
+            })?;
+            return Ok(charge_from(throttle_from(&row, 0)?, rule));
+        }
+        ChargeSql::ReadModifyWrite {
+            ensure,
+            read,
+            write,
+        } => (ensure, read, write),
     };
-    let time = |t: Option<Timestamp>, what| t.map(|t| ts(t, what)).transpose();
-    B::tx_execute(
-        &mut tx,
-        sql.put_throttle,
-        &[
-            Arg::Id(subject.as_str()),
-            Arg::Text(kind.as_str()),
+    let key = [Arg::Id(subject.as_str()), Arg::Text(kind.as_str())];
+    db.transaction(async |tx| {
+        tx.execute(ensure, &key).await?;
+        let row = tx.fetch_optional(read_locked, &key).await?.ok_or_else(|| {
+            corrupt("mfa_throttle", Some("the counter row vanished".into()))
+        })?;
+        let (state, refused_before) = throttle_from(&row, 0)?;
+        let (next, charge) = rule.charge(&state, now);
+        // A charge records the refusals before it; a refusal keeps the
+        // record of the last charge.
+        let refused_before = match charge {
+            Charge::Charged { refused_before, .. } => refused_before,
+            Charge::Locked { .. } | Charge::Blocked => refused_before,
+        };
+        let time = |t: Option<Timestamp>, what| t.map(|t| stored_time(t, what)).transpose();
+        let args = [
+            key[0],
+            key[1],
             Arg::Int(next.failures.into()),
             Arg::OptInt(time(next.locked_until, "locked_until")?),
             Arg::Int(next.recent.into()),
             Arg::OptInt(time(next.last_charge_at, "last_charge_at")?),
             Arg::Int(next.refused.into()),
             Arg::Int(refused_before.into()),
-        ],
-    )
-    .await?;
-    B::commit(tx).await?;
-    Ok(charge)
+        ];
+        tx.execute(write, &args).await?;
+        Ok(End::Commit(charge))
+    })
+    .await
 }
 
-/// The statements of [`settle_attempt`], inside a transaction.
-async fn settle_in<B: Backend>(
-    tx: &mut B::Tx,
+/// A success inside a transaction: [`ThrottleRule::succeed`] in SQL, and a
+/// `DELETE` of the subject's other blocked kinds.
+async fn succeed_in<E: Engine>(
+    tx: &mut Tx<E>,
+    sql: &'static crate::sql::Sql,
     subject: &SubjectId,
     kind: FactorKind,
     rule: ThrottleRule,
-    settlement: Settlement,
-) -> R<()> {
-    let sql = B::SQL;
-    let args = [
-        Arg::Id(subject.as_str()),
-        Arg::Text(kind.as_str()),
-        Arg::Int(rule.free_failures.max(1).into()),
-    ];
-    match settlement {
-        Settlement::Succeeded => {
-            B::tx_execute(tx, sql.settle_succeed, &args).await?;
-            let unblock = [
-                Arg::Id(subject.as_str()),
-                Arg::Text(kind.as_str()),
-                Arg::Int(rule.max_failures.max(1).into()),
-            ];
-            B::tx_execute(tx, sql.unblock_others, &unblock).await?;
-        }
-        Settlement::Refunded => {
-            B::tx_execute(tx, sql.settle_refund, &args).await?;
-        }
-    }
+) -> OpResult<()> {
+    let key = |n: u32| [Arg::Id(subject.as_str()), Arg::Text(kind.as_str()), Arg::Int(n.into())];
+    tx.execute(sql.settle_succeed, &key(rule.free_failures.max(1)))
+        .await?;
+    tx.execute(sql.unblock_others, &key(rule.max_failures.max(1)))
+        .await?;
     Ok(())
 }
 
@@ -177,67 +165,67 @@ async fn settle_in<B: Backend>(
 /// in SQL) and a `DELETE` of the subject's other blocked kinds. Each
 /// `UPDATE` computes from the row it locked, so concurrent settlements
 /// compose.
-pub(crate) async fn settle_attempt<B: Backend>(
-    b: &B,
+pub(crate) async fn settle<E: Engine>(
+    db: &SqlStore<E>,
     subject: &SubjectId,
     kind: FactorKind,
     rule: ThrottleRule,
     settlement: Settlement,
-) -> R<()> {
+) -> OpResult<()> {
+    let sql = db.sql();
     if settlement == Settlement::Refunded {
         let args = [
             Arg::Id(subject.as_str()),
             Arg::Text(kind.as_str()),
             Arg::Int(rule.free_failures.max(1).into()),
         ];
-        b.execute(B::SQL.settle_refund, &args).await?;
+        db.execute(sql.settle_refund, &args).await?;
         return Ok(());
     }
-    let mut tx = b.begin().await?;
-    settle_in::<B>(&mut tx, subject, kind, rule, settlement).await?;
-    B::commit(tx).await?;
-    Ok(())
+    db.transaction(async |tx| {
+        succeed_in(tx, sql, subject, kind, rule).await?;
+        Ok(End::Commit(()))
+    })
+    .await
 }
 
 /// PostgreSQL: one statement, the charge upsert in a data-modifying CTE
 /// joined with the policy row and the subject's authenticators. SQLite and
-/// MySQL: [`charge_attempt`], then one `SELECT` of an anchor row
-/// left-joined with the policy row and the authenticators.
-pub(crate) async fn begin_totp_attempt<B: Backend>(
-    b: &B,
+/// MySQL: [`charge`], then one `SELECT` of an anchor row left-joined with
+/// the policy row and the authenticators.
+pub(crate) async fn begin_totp_attempt<E: Engine>(
+    db: &SqlStore<E>,
     subject: &SubjectId,
     rule: ThrottleRule,
     now: Timestamp,
-) -> R<TotpContext> {
+) -> OpResult<TotpContext> {
     const T: &str = "totp context";
-    let (rows, charge, credential_at) = if B::DIALECT == Dialect::Postgres {
+    let sql = db.sql();
+    let (rows, charge, credential_at) = if let Some(statement) = sql.charge_and_totp_context {
         let args = charge_args(subject, FactorKind::Totp, rule, now)?;
-        let rows = b.fetch_all(B::SQL.begin_totp, &args).await?;
+        let rows = db.fetch_all(statement, &args).await?;
         let Some(first) = rows.first() else {
             return Err(corrupt("totp context (no charge row)", None).into());
         };
-        let charge = charge_from(throttle_from_at(first, 1)?, rule);
+        let charge = charge_from(throttle_from(first, 1)?, rule);
         (rows, charge, 7)
     } else {
-        let charge = charge_attempt(b, subject, FactorKind::Totp, rule, now).await?;
-        let rows = b
-            .fetch_all(B::SQL.totp_context, &[Arg::Id(subject.as_str())])
+        let charge = charge(db, subject, FactorKind::Totp, rule, now).await?;
+        let rows = db
+            .fetch_all(sql.totp_context, &[Arg::Id(subject.as_str())])
             .await?;
         (rows, charge, 3)
     };
     let Some(first) = rows.first() else {
         return Err(corrupt("totp context (no anchor row)", None).into());
     };
-    let policy = column(first.opt_text(0), T)?
-        .map(|json| {
-            serde_json::from_str(&json)
-                .map_err(|e| Fail::from(corrupt("mfa_policy.policy", Some(Box::new(e)))))
-        })
+    let policy = read(first.opt_text(0), T)?
+        .map(|json| super::parsed(json, "mfa_policy.policy", |j| serde_json::from_str(&j)))
         .transpose()?;
     let mut credentials = Vec::with_capacity(rows.len());
     for row in &rows {
-        if column(row.opt_id(credential_at), T)?.is_some() {
-            credentials.push(totp_from_at(row, credential_at)?);
+        if read(row.opt_id(credential_at), T)?.is_some() {
+            credentials.push(totp_from(row, credential_at)?);
         }
     }
     Ok(TotpContext {
@@ -252,45 +240,33 @@ pub(crate) async fn begin_totp_attempt<B: Backend>(
 /// as a success, unblock the other kinds and append the event. SQLite and
 /// MySQL: one transaction of the same statements (the conditional
 /// `UPDATE` first; nothing else if it changed no row).
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn accept_totp_step<B: Backend>(
-    b: &B,
-    subject: &SubjectId,
-    id: &CredentialId,
-    step: u64,
-    drift: i16,
+pub(crate) async fn accept_totp_step<E: Engine>(
+    db: &SqlStore<E>,
+    step: &StepUse<'_>,
     rule: ThrottleRule,
-    now: Timestamp,
     audit: &NewAuditEvent,
-) -> R<bool> {
-    let sql = B::SQL;
-    let consume = consume_args(subject, id, step, drift, now)?;
+) -> OpResult<bool> {
+    let sql = db.sql();
+    let consume = step.args()?;
     let event = audit_args(audit)?;
-    if B::DIALECT == Dialect::Postgres {
+    if let Some(accept) = sql.accept_step {
         let mut args = Vec::with_capacity(consume.len() + event.len() + 2);
         args.extend_from_slice(&consume);
         args.extend_from_slice(&event);
         args.push(Arg::Int(rule.free_failures.max(1).into()));
         args.push(Arg::Int(rule.max_failures.max(1).into()));
-        let Some(row) = b.fetch_optional(sql.accept_step, &args).await? else {
+        let Some(row) = db.fetch_optional(accept, &args).await? else {
             return Ok(false);
         };
-        return Ok(column(row.int(0), "accepted step count")? > 0);
+        return Ok(read(row.int(0), "accepted step count")? > 0);
     }
-    let mut tx = b.begin().await?;
-    if B::tx_execute(&mut tx, sql.consume_step, &consume).await? == 0 {
-        B::rollback(tx).await?;
-        return Ok(false);
-    }
-    settle_in::<B>(
-        &mut tx,
-        subject,
-        FactorKind::Totp,
-        rule,
-        Settlement::Succeeded,
-    )
-    .await?;
-    B::tx_execute(&mut tx, sql.append_audit, &event).await?;
-    B::commit(tx).await?;
-    Ok(true)
+    db.transaction(async |tx| {
+        if tx.execute(sql.consume_step, &consume).await? == 0 {
+            return Ok(End::Rollback(false));
+        }
+        succeed_in(tx, sql, step.subject, FactorKind::Totp, rule).await?;
+        tx.execute(sql.append_audit, &event).await?;
+        Ok(End::Commit(true))
+    })
+    .await
 }
