@@ -156,7 +156,9 @@ impl Engine for AnyEngine {
         sql: &'static str,
         args: &'a [Arg<'a>],
     ) -> BoxFuture<'a, Result<Vec<AnyRow>, sqlx::Error>> {
-        per_engine!(pool, AnyPool, |E, pool| any_rows(E::fetch_all(pool, sql, args)))
+        per_engine!(pool, AnyPool, |E, pool| any_rows(E::fetch_all(
+            pool, sql, args
+        )))
     }
 
     fn begin(pool: &AnyPool) -> BoxFuture<'_, Result<AnyTx, sqlx::Error>> {

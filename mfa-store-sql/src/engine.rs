@@ -162,8 +162,10 @@ pub trait Engine: Send + Sync + Sized + 'static {
     #[doc(hidden)]
     fn kind(pool: &Self::Pool) -> EngineKind;
     #[doc(hidden)]
-    fn connect(url: &str, options: StoreOptions)
-    -> BoxFuture<'_, Result<Self::Pool, SqlStoreError>>;
+    fn connect(
+        url: &str,
+        options: StoreOptions,
+    ) -> BoxFuture<'_, Result<Self::Pool, SqlStoreError>>;
     #[doc(hidden)]
     fn migrate(pool: &Self::Pool) -> BoxFuture<'_, Result<(), SqlStoreError>>;
     #[doc(hidden)]
@@ -227,9 +229,13 @@ macro_rules! sqlx_engine {
                     return sqlx::Row::try_get(self, i);
                 }
                 let bytes: Option<Vec<u8>> = sqlx::Row::try_get(self, i)?;
-                bytes.map(String::from_utf8).transpose().map_err(|e| {
-                    sqlx::Error::ColumnDecode { index: i.to_string(), source: Box::new(e) }
-                })
+                bytes
+                    .map(String::from_utf8)
+                    .transpose()
+                    .map_err(|e| sqlx::Error::ColumnDecode {
+                        index: i.to_string(),
+                        source: Box::new(e),
+                    })
             }
 
             fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
@@ -285,7 +291,10 @@ macro_rules! sqlx_engine {
             if order.is_empty() {
                 args.iter().fold(query, bind)
             } else {
-                order.iter().filter_map(|n| args.get(n.wrapping_sub(1))).fold(query, bind)
+                order
+                    .iter()
+                    .filter_map(|n| args.get(n.wrapping_sub(1)))
+                    .fold(query, bind)
             }
         }
 

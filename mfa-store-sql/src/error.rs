@@ -136,7 +136,9 @@ pub(crate) fn classify(engine: EngineKind, error: &sqlx::Error) -> Class {
     };
     let code = db.code();
     match engine {
-        EngineKind::Sqlite => classify_sqlite(code.and_then(|c| c.parse().ok()).unwrap_or_default()),
+        EngineKind::Sqlite => {
+            classify_sqlite(code.and_then(|c| c.parse().ok()).unwrap_or_default())
+        }
         EngineKind::Postgres => code.map_or(Class::Other, |code| classify_postgres(&code)),
         EngineKind::MySql => {
             #[cfg(feature = "mysql")]

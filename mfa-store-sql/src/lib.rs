@@ -7,27 +7,33 @@
 //! locks the row everything else depends on — so it holds across any
 //! number of application instances sharing one database.
 //!
-//! * [`SqliteStore`] (feature `sqlite`, bundled SQLite: no system library),
-//!   [`PostgresStore`] (feature `postgres`), [`MySqlStore`] (feature
-//!   `mysql`). No engine is enabled by default.
-//! * [`SqlStore`] picks the engine from a URL at run time
-//!   (`sqlite:…`, `postgres://…`/`postgresql://…`, `mysql://…`/`mariadb://…`),
-//!   so an application switches engines by configuration alone.
-//! * `connect` builds a pool with a 3 s acquire timeout (see
-//!   [Timeouts](#timeouts)); `connect_with` takes [`StoreOptions`].
-//! * `migrate()` creates and upgrades the tables from per-dialect migration
-//!   files, recorded in the crate's own `_mfa_migrations` table.
-//! * [`sqlx`] is re-exported, for building pools ([`SqliteStore::from_pool`]
-//!   and its kin).
+//! * One store type, [`SqlStore<E>`](SqlStore), generic over the
+//!   [`Engine`]: [`SqliteStore`] (`SqlStore<sqlx::Sqlite>`, feature
+//!   `sqlite`, bundled SQLite: no system library), [`PostgresStore`]
+//!   (feature `postgres`), [`MySqlStore`] (feature `mysql`). No engine is
+//!   enabled by default. All of them implement [`Store`](mfa_core::Store)
+//!   with the same code; each engine only supplies its statements.
+//! * [`AnyStore`] (`SqlStore<AnyEngine>`) picks the engine from a URL at
+//!   run time (`sqlite:…`, `postgres://…`/`postgresql://…`,
+//!   `mysql://…`/`mariadb://…`), so an application switches engines by
+//!   configuration alone.
+//! * [`connect`](SqlStore::connect) builds a pool with a 3 s acquire
+//!   timeout (see [Timeouts](#timeouts));
+//!   [`connect_with`](SqlStore::connect_with) takes [`StoreOptions`].
+//! * [`migrate`](SqlStore::migrate) creates and upgrades the tables from
+//!   per-dialect migration files, recorded in the crate's own
+//!   `_mfa_migrations` table.
+//! * [`sqlx`] is re-exported, for building pools
+//!   ([`from_pool`](SqlStore::from_pool)).
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use mfa_core::{Store, SubjectId};
-//! use mfa_store_sql::SqlStore;
+//! use mfa_store_sql::AnyStore;
 //!
 //! // "sqlite://mfa.db", "postgres://app@db/app", "mysql://app@db/app"…
 //! let url = std::env::var("MFA_DATABASE_URL")?;
-//! let store = SqlStore::connect(&url).await?;
+//! let store = AnyStore::connect(&url).await?;
 //! store.migrate().await?; // at start-up; a no-op when up to date
 //!
 //! let alice = SubjectId::new("alice")?;
@@ -42,7 +48,8 @@
 //! | `sqlite` | [`SqliteStore`] (SQLite compiled in) |
 //! | `postgres` | [`PostgresStore`] |
 //! | `mysql` | [`MySqlStore`] (MySQL 8, MariaDB 10.6+) |
-//! | `testing` | `dump_all_tables()` on every store, for tests that check what a database dump reveals |
+//! | `testing` | [`dump_all_tables()`](SqlStore::dump_all_tables) on every store, for tests that check what a database dump reveals |
+//! | `tracing` | a `tracing` warning (attempt, SQLSTATE) each time a transaction is run again after a deadlock or serialisation failure |
 //!
 //! No TLS stack is compiled in: the database is expected on a private
 //! network or the same host.
@@ -57,11 +64,11 @@
 //! (`connect` itself: [`SqlStoreError::Connect`], which converts to it).
 //! An unreachable or saturated database thus answers a sign-in with a 503
 //! in seconds instead of holding it for sqlx's default 30 s. Choose
-//! another limit with [`StoreOptions`] and `connect_with`
-//! ([`SqlStore::connect_with`] and each engine's). A store made with
+//! another limit with [`StoreOptions`] and [`SqlStore::connect_with`]. A
+//! store made with
 //! `from_pool` keeps the settings of the pool you built (sqlx's default is
 //! 30 s: set `acquire_timeout` on your `PoolOptions`). SQLite also waits
-//! up to [`SqliteStore::BUSY_TIMEOUT`] (5 s) for another connection's
+//! up to [`SqliteStore::BUSY_TIMEOUT`](SqlStore::BUSY_TIMEOUT) (5 s) for another connection's
 //! write lock.
 //!
 //! ## Schema
@@ -98,9 +105,14 @@
 //! database's single write lock is held from the first statement, so
 //! transactions never interleave) and run at READ COMMITTED on PostgreSQL
 //! and MySQL, where they lock the rows they depend on (MySQL at READ
-//! COMMITTED takes no gap locks). A transaction that PostgreSQL or MySQL
-//! rolls back as a deadlock victim or serialisation failure is run again
-//! from the start; nothing else is retried.
+//! COMMITTED takes no gap locks). Operations that depend on more than one
+//! of a subject's rows first lock the subject's row in
+//! `mfa_subject_locks`, so they run one after the other. A transaction
+//! that the database rolls back as a deadlock victim or serialisation
+//! failure is run again from the start, at most 16 times, after a random
+//! pause of up to 2 ms doubled at each attempt (at most 250 ms) so that
+//! the transactions that collided do not meet again; nothing else is
+//! retried.
 //!
 //! Single use is only as good as the commit that records it: a commit
 //! lost in a crash would let a consumed step or code verify again. So
@@ -148,7 +160,8 @@
 //!
 //! ## Testing what a dump reveals
 //!
-//! With the `testing` feature every store has `dump_all_tables()`: every
+//! With the `testing` feature every store has
+//! [`dump_all_tables()`](SqlStore::dump_all_tables): every
 //! cell of every `mfa_` table, keyed `table.column` (blobs as stored, text
 //! as UTF-8, numbers in decimal, NULL as empty; an empty table appears
 //! under its bare name). It fails if the schema holds an `mfa_` table it

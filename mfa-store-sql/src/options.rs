@@ -3,12 +3,9 @@
 
 use core::time::Duration;
 
-/// Settings for the pool a store's `connect_with` builds
-/// ([`SqliteStore::connect_with`](crate::SqliteStore::connect_with),
-/// [`PostgresStore::connect_with`](crate::PostgresStore::connect_with),
-/// [`MySqlStore::connect_with`](crate::MySqlStore::connect_with),
-/// [`SqlStore::connect_with`](crate::SqlStore::connect_with)); `connect`
-/// uses [`StoreOptions::default()`]. A store made with `from_pool` keeps
+/// Settings for the pool
+/// [`SqlStore::connect_with`](crate::SqlStore::connect_with) builds, on
+/// every engine; `connect` uses [`StoreOptions::default()`]. A store made with `from_pool` keeps
 /// the settings of the pool it was given.
 ///
 /// ```

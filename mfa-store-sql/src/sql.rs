@@ -219,18 +219,19 @@ macro_rules! charge_upsert {
 }
 
 /// `ThrottleRule::succeed`: r = min(recent, failures) - 1 (at least 0)
-/// becomes both counts; the lock stays only if r >= free failures ($3).
+/// becomes both counts; the lock stays only if r >= free failures (the
+/// placeholder `$free_failures`).
 macro_rules! settle_succeed {
-    () => {
-        "UPDATE mfa_throttle SET \
+    ($free_failures:literal) => {
+        concat!("UPDATE mfa_throttle SET \
          failures = CASE WHEN recent < failures THEN \
              (CASE WHEN recent > 0 THEN recent - 1 ELSE 0 END) \
              ELSE (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) END, \
          recent = CASE WHEN recent < failures THEN \
              (CASE WHEN recent > 0 THEN recent - 1 ELSE 0 END) \
              ELSE (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) END, \
-         locked_until = CASE WHEN (CASE WHEN recent < failures THEN recent ELSE failures END) - 1 >= $3 \
-             THEN locked_until ELSE NULL END"
+         locked_until = CASE WHEN (CASE WHEN recent < failures THEN recent ELSE failures END) - 1 >= ",
+         $free_failures, " THEN locked_until ELSE NULL END")
     };
 }
 
@@ -318,7 +319,7 @@ const SQLITE: Sql = Sql {
     get_throttle: "SELECT failures, locked_until, recent, last_charge_at, refused, refused_before \
          FROM mfa_throttle WHERE subject = $1 AND factor = $2",
     charge: ChargeSql::Upsert(charge_upsert!("(1 << MIN(t.failures + 1 - $4, 31))")),
-    settle_succeed: concat!(settle_succeed!(), " WHERE subject = $1 AND factor = $2"),
+    settle_succeed: concat!(settle_succeed!("$3"), " WHERE subject = $1 AND factor = $2"),
     // `ThrottleRule::refund`: one charge back; the lock stays only if the
     // count stays at or above the free failures ($3).
     settle_refund: "UPDATE mfa_throttle SET \
@@ -398,7 +399,7 @@ const POSTGRES: Sql = Sql {
              WHERE subject = $1 AND id = $2 AND (last_step IS NULL OR last_step < $3) \
              RETURNING subject \
          ), settled AS (",
-        settle_succeed!(),
+        settle_succeed!("$13"),
         " WHERE subject = $1 AND factor = 'totp' AND EXISTS (SELECT 1 FROM consumed) \
          ), unblocked AS ( \
              DELETE FROM mfa_throttle WHERE subject = $1 AND factor <> 'totp' AND failures >= $14 \
@@ -514,7 +515,8 @@ mod tests {
 
     #[test]
     fn question_marks_bind_each_numbered_argument() {
-        let (text, order) = question_marks("UPDATE t SET a = $3 WHERE b = $1 AND c < $3 OR d = '$'");
+        let (text, order) =
+            question_marks("UPDATE t SET a = $3 WHERE b = $1 AND c < $3 OR d = '$'");
         assert_eq!(text, "UPDATE t SET a = ? WHERE b = ? AND c < ? OR d = '$'");
         assert_eq!(order, vec![3, 1, 3]);
         assert_eq!(argument_count("SELECT 1"), 0);

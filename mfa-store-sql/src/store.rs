@@ -20,6 +20,7 @@ use mfa_core::store::{
 use mfa_core::throttle::{Charge, ThrottleRule, ThrottleState};
 use mfa_core::{Channel, CredentialId, FactorKind, Result, Store, SubjectId, Timestamp};
 
+use crate::StoreOptions;
 use crate::engine::{Arg, Engine, EngineKind};
 use crate::error::{Class, SqlStoreError, classify};
 use crate::ops::{
@@ -27,7 +28,6 @@ use crate::ops::{
     subject_arg, throttle, totp,
 };
 use crate::sql::{Sql, sql_for};
-use crate::StoreOptions;
 
 /// The MFA store on a SQL database, for any [`Engine`]: one type per
 /// engine — [`SqliteStore`](crate::SqliteStore),
@@ -435,7 +435,11 @@ impl<E: Engine> Store for SqlStore<E> {
         self.retrying(|| recovery::left(self, subject)).await
     }
 
-    async fn add_channel(&self, subject: &SubjectId, factor: ChannelFactor) -> Result<ChannelAdded> {
+    async fn add_channel(
+        &self,
+        subject: &SubjectId,
+        factor: ChannelFactor,
+    ) -> Result<ChannelAdded> {
         self.retrying(|| factors::add_channel(self, subject, &factor))
             .await
     }
@@ -463,8 +467,7 @@ impl<E: Engine> Store for SqlStore<E> {
     }
 
     async fn throttle_state(&self, subject: &SubjectId, kind: FactorKind) -> Result<ThrottleState> {
-        self.retrying(|| throttle::state(self, subject, kind))
-            .await
+        self.retrying(|| throttle::state(self, subject, kind)).await
     }
 
     async fn charge_attempt(

@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::{TestEngine, engine_tests};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -371,28 +372,13 @@ async fn instances<S: Store>(stores: Vec<S>) {
     assert_eq!(replaced.iter().filter(|r| **r).count(), 1);
 }
 
-#[cfg(feature = "postgres")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn postgres_instances() {
-    let Some(stores) = common::postgres::pools(POOLS).await else {
+/// `POOLS` pools on one fresh database: several application instances.
+async fn instances_race<E: TestEngine>() {
+    let Some(stores) = common::pools::<E>(POOLS).await else {
         return;
     };
     stores[0].migrate().await.unwrap();
     instances(stores).await;
 }
 
-#[cfg(feature = "mysql")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn mysql_instances() {
-    let Some(stores) = common::mysql::pools(POOLS).await else {
-        return;
-    };
-    stores[0].migrate().await.unwrap();
-    instances(stores).await;
-}
-
-#[cfg(feature = "sqlite")]
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sqlite_file_instances() {
-    instances(common::sqlite::file_pools(POOLS).await).await;
-}
+engine_tests!(instances_race);

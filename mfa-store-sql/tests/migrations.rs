@@ -5,79 +5,76 @@
 
 mod common;
 
+use common::{TestEngine, engine_tests, number, with_pool};
 use mfa_core::{Store, SubjectId};
-use mfa_store_sql::sqlx;
+use mfa_store_sql::{SqlStore, sqlx};
 
-/// What the migrations table holds: (version, success).
-const APPLIED: &str = "SELECT version, success FROM _mfa_migrations ORDER BY version";
+/// The applied migrations, as (version, success).
+async fn applied<E: TestEngine>(store: &SqlStore<E>) -> Vec<(i64, bool)> {
+    const APPLIED: &str = "SELECT version, success FROM _mfa_migrations ORDER BY version";
+    with_pool!(store, |pool| sqlx::query_as(APPLIED).fetch_all(&pool).await).unwrap()
+}
 
 /// Checks a freshly migrated store works and its bookkeeping is its own.
-async fn check_migrated<S: Store>(store: &S, applied: Vec<(i64, bool)>, has_sqlx_table: bool) {
-    assert_eq!(applied, vec![(1, true), (2, true)]);
-    assert!(
-        !has_sqlx_table,
+async fn check_migrated<E: TestEngine>(store: &SqlStore<E>) {
+    assert_eq!(applied(store).await, vec![(1, true), (2, true)]);
+    assert_eq!(
+        number(store, E::SQLX_MIGRATIONS_TABLES).await,
+        0,
         "the host application's _sqlx_migrations was touched"
     );
     let alice = SubjectId::new("alice").unwrap();
     assert_eq!(store.recovery_codes_left(&alice).await.unwrap(), 0);
 }
 
+async fn from_empty_and_again<E: TestEngine>() {
+    let Some(stores) = common::pools::<E>(1).await else {
+        return;
+    };
+    let store = &stores[0];
+    store.migrate().await.unwrap();
+    check_migrated(store).await;
+    let before = applied(store).await;
+    store.migrate().await.unwrap();
+    assert_eq!(applied(store).await, before, "a second run changes nothing");
+}
+
+async fn concurrently_from_two_pools<E: TestEngine>() {
+    let Some(stores) = common::pools::<E>(2).await else {
+        return;
+    };
+    let (ra, rb) = tokio::join!(stores[0].migrate(), stores[1].migrate());
+    ra.unwrap();
+    rb.unwrap();
+    check_migrated(&stores[1]).await;
+    check_migrated(&stores[0]).await;
+}
+
+engine_tests!(from_empty_and_again, concurrently_from_two_pools);
+
+/// What only SQLite has: the file `connect` creates, reopened later, and
+/// in-memory databases.
 #[cfg(feature = "sqlite")]
-mod sqlite {
+mod sqlite_only {
     use super::*;
     use mfa_store_sql::SqliteStore;
 
-    async fn state(store: &SqliteStore) -> (Vec<(i64, bool)>, bool) {
-        let applied = sqlx::query_as(APPLIED)
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-        let sqlx_table: Option<String> =
-            sqlx::query_scalar("SELECT name FROM sqlite_master WHERE name = '_sqlx_migrations'")
-                .fetch_optional(store.pool())
-                .await
-                .unwrap();
-        (applied, sqlx_table.is_some())
-    }
-
     #[tokio::test(flavor = "multi_thread")]
-    async fn from_empty_and_again() {
-        let (path, _guard) = common::sqlite::temp_file();
-        let url = format!("sqlite://{}", path.display());
+    async fn a_file_created_then_reopened() {
+        let url = <sqlx::Sqlite as TestEngine>::url().unwrap();
+        let _guard = common::sqlite_file_guard(&url);
+        let path = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
         let store = SqliteStore::connect(&url).await.unwrap();
         assert!(path.exists(), "the file is created");
         store.migrate().await.unwrap();
-        let (applied, sqlx_table) = state(&store).await;
-        check_migrated(&store, applied.clone(), sqlx_table).await;
-        store.migrate().await.unwrap();
-        assert_eq!(
-            state(&store).await.0,
-            applied,
-            "a second run changes nothing"
-        );
+        let before = applied(&store).await;
         store.pool().close().await;
         // Another process opening the same file later.
         let again = SqliteStore::connect(&url).await.unwrap();
         again.migrate().await.unwrap();
-        assert_eq!(state(&again).await.0, applied);
+        check_migrated(&again).await;
+        assert_eq!(applied(&again).await, before);
         again.pool().close().await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn concurrently_from_two_pools() {
-        let (path, _guard) = common::sqlite::temp_file();
-        let url = format!("sqlite://{}", path.display());
-        // Create the file (and switch it to WAL) once, as the first
-        // instance to start would.
-        let a = SqliteStore::connect(&url).await.unwrap();
-        let b = SqliteStore::connect(&url).await.unwrap();
-        let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
-        ra.unwrap();
-        rb.unwrap();
-        let (applied, sqlx_table) = state(&a).await;
-        check_migrated(&b, applied, sqlx_table).await;
-        a.pool().close().await;
-        b.pool().close().await;
     }
 
     #[tokio::test(flavor = "multi_thread")]
@@ -85,104 +82,10 @@ mod sqlite {
         let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
         store.migrate().await.unwrap();
         store.migrate().await.unwrap();
-        let (applied, sqlx_table) = state(&store).await;
-        check_migrated(&store, applied, sqlx_table).await;
+        check_migrated(&store).await;
         // Each connect is a database of its own.
         let other = SqliteStore::connect("sqlite::memory:").await.unwrap();
-        let tables: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sqlite_master")
-            .fetch_one(other.pool())
-            .await
-            .unwrap();
+        let tables = number(&other, "SELECT COUNT(*) FROM sqlite_master").await;
         assert_eq!(tables, 0, "two in-memory stores share a database");
-    }
-}
-
-#[cfg(feature = "postgres")]
-mod postgres {
-    use super::*;
-    use mfa_store_sql::PostgresStore;
-
-    async fn state(store: &PostgresStore) -> (Vec<(i64, bool)>, bool) {
-        let applied = sqlx::query_as(APPLIED)
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-        let sqlx_table: Option<String> =
-            sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
-        (applied, sqlx_table.is_some())
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn from_empty_and_again() {
-        let Some(stores) = common::postgres::pools(1).await else {
-            return;
-        };
-        let store = &stores[0];
-        store.migrate().await.unwrap();
-        let (applied, sqlx_table) = state(store).await;
-        check_migrated(store, applied.clone(), sqlx_table).await;
-        store.migrate().await.unwrap();
-        assert_eq!(state(store).await.0, applied);
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn concurrently_from_two_pools() {
-        let Some(stores) = common::postgres::pools(2).await else {
-            return;
-        };
-        let (ra, rb) = tokio::join!(stores[0].migrate(), stores[1].migrate());
-        ra.unwrap();
-        rb.unwrap();
-        let (applied, sqlx_table) = state(&stores[1]).await;
-        check_migrated(&stores[0], applied, sqlx_table).await;
-    }
-}
-
-#[cfg(feature = "mysql")]
-mod mysql {
-    use super::*;
-    use mfa_store_sql::MySqlStore;
-
-    async fn state(store: &MySqlStore) -> (Vec<(i64, bool)>, bool) {
-        let applied = sqlx::query_as(APPLIED)
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
-        let sqlx_table: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM information_schema.tables \
-             WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
-        )
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-        (applied, sqlx_table > 0)
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn from_empty_and_again() {
-        let Some(stores) = common::mysql::pools(1).await else {
-            return;
-        };
-        let store = &stores[0];
-        store.migrate().await.unwrap();
-        let (applied, sqlx_table) = state(store).await;
-        check_migrated(store, applied.clone(), sqlx_table).await;
-        store.migrate().await.unwrap();
-        assert_eq!(state(store).await.0, applied);
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn concurrently_from_two_pools() {
-        let Some(stores) = common::mysql::pools(2).await else {
-            return;
-        };
-        let (ra, rb) = tokio::join!(stores[0].migrate(), stores[1].migrate());
-        ra.unwrap();
-        rb.unwrap();
-        let (applied, sqlx_table) = state(&stores[1]).await;
-        check_migrated(&stores[0], applied, sqlx_table).await;
     }
 }

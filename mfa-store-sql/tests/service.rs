@@ -4,11 +4,19 @@
     feature = "testing",
     any(feature = "sqlite", feature = "postgres", feature = "mysql")
 ))]
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout
+)] // tests fail by panicking, and print the counts
 
 mod common;
 
 use core::time::Duration;
+
+use common::{TestEngine, engine_tests};
+use mfa_store_sql::{EngineKind, SqlStore};
 
 use mfa_core::otp::Totp;
 use mfa_core::policy::SessionState;
@@ -273,8 +281,9 @@ fn check_dump(dump: &[(String, Vec<Vec<u8>>)], secrets: &Secrets) {
     assert!(checked > 100, "only {checked} cells checked");
 }
 
-async fn statements_per_verify<S: Store>(store: S, sent: impl Fn(&S) -> u64) -> (u64, u64) {
-    let counter = |mfa: &Mfa<S, RecordingNotifier, ManualClock>| sent(mfa.store());
+async fn statements_per_verify<E: TestEngine>(store: SqlStore<E>) -> (u64, u64) {
+    let counter =
+        |mfa: &Mfa<SqlStore<E>, RecordingNotifier, ManualClock>| mfa.store().statements_sent();
     let (mfa, clock, _) = service(store);
     let subject = agent("round-trips");
     let (secret, _) = enroll(&mfa, &clock, &subject).await;
@@ -310,107 +319,67 @@ async fn statements_per_verify<S: Store>(store: S, sent: impl Fn(&S) -> u64) -> 
     (accepted[0], rejected[0])
 }
 
-#[cfg(feature = "sqlite")]
-mod sqlite {
-    use super::*;
+async fn a_dump_reveals_no_secret_code_or_token<E: TestEngine>() {
+    let Some(store) = common::migrated::<E>().await else {
+        return;
+    };
+    let secrets = use_the_service(store.clone()).await;
+    check_dump(&store.dump_all_tables().await.unwrap(), &secrets);
+}
 
-    #[tokio::test]
-    async fn a_dump_reveals_no_secret_code_or_token() {
-        let store = common::sqlite::file().await.unwrap();
-        let secrets = use_the_service(store.clone()).await;
-        check_dump(&store.dump_all_tables().await.unwrap(), &secrets);
-    }
-
-    /// The check itself can fail: plant a recovery code, an e-mail code
-    /// and a base32 key where a careless store might put them.
-    #[tokio::test]
-    async fn the_dump_check_finds_planted_secrets() {
-        let store = common::sqlite::file().await.unwrap();
-        let secrets = use_the_service(store.clone()).await;
-        let planted = [
-            secrets.recovery[3].to_uppercase(),
-            secrets.sent[2].clone(),
-            secrets.totp[0].to_base32().to_lowercase(),
-        ];
-        for plant in planted {
-            let mut dump = store.dump_all_tables().await.unwrap();
-            dump.push((
-                "mfa_audit.detail".to_owned(),
-                vec![format!("used {plant}").into_bytes()],
-            ));
-            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                check_dump(&dump, &secrets);
-            }));
-            assert!(caught.is_err(), "a planted secret was not found: {plant}");
-        }
-    }
-
-    #[tokio::test]
-    async fn statements_per_sign_in() {
-        let store = common::sqlite::file().await.unwrap();
-        let (accepted, rejected) =
-            statements_per_verify(store, mfa_store_sql::SqliteStore::statements_sent).await;
+async fn statements_per_sign_in<E: TestEngine>() {
+    let Some(store) = common::migrated::<E>().await else {
+        return;
+    };
+    let engine = store.engine();
+    let (accepted, rejected) = statements_per_verify(store).await;
+    let expected = match engine {
+        // One statement that charges the attempt and reads policy and
+        // authenticators; then one that consumes the step, settles the
+        // charge and audits (a right code) or the audit event (a wrong one).
+        EngineKind::Postgres => (2, 2),
         // The charge (one upsert) and the context read; then BEGIN
         // IMMEDIATE, the compare-and-set, settling the charge, unblocking
         // other kinds, the audit event and COMMIT (in-process, no network).
         // A wrong code: the charge, the context read and its audit event.
-        assert_eq!((accepted, rejected), (8, 3));
-        println!("sqlite: {accepted} statements per accepted sign-in, {rejected} per rejected");
-    }
-}
-
-#[cfg(feature = "postgres")]
-mod postgres {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_dump_reveals_no_secret_code_or_token() {
-        let Some(store) = common::postgres::store().await else {
-            return;
-        };
-        let secrets = use_the_service(store.clone()).await;
-        check_dump(&store.dump_all_tables().await.unwrap(), &secrets);
-    }
-
-    #[tokio::test]
-    async fn two_round_trips_per_sign_in() {
-        let Some(store) = common::postgres::store().await else {
-            return;
-        };
-        let (accepted, rejected) =
-            statements_per_verify(store, mfa_store_sql::PostgresStore::statements_sent).await;
-        // One statement that charges the attempt and reads policy and
-        // authenticators; then one that consumes the step, settles the
-        // charge and audits (a right code) or the audit event (a wrong one).
-        assert_eq!((accepted, rejected), (2, 2));
-        println!("postgres: {accepted} round trips per accepted sign-in, {rejected} per rejected");
-    }
-}
-
-#[cfg(feature = "mysql")]
-mod mysql {
-    use super::*;
-
-    #[tokio::test]
-    async fn a_dump_reveals_no_secret_code_or_token() {
-        let Some(store) = common::mysql::store().await else {
-            return;
-        };
-        let secrets = use_the_service(store.clone()).await;
-        check_dump(&store.dump_all_tables().await.unwrap(), &secrets);
-    }
-
-    #[tokio::test]
-    async fn statements_per_sign_in() {
-        let Some(store) = common::mysql::store().await else {
-            return;
-        };
-        let (accepted, rejected) =
-            statements_per_verify(store, mfa_store_sql::MySqlStore::statements_sent).await;
+        EngineKind::Sqlite => (8, 3),
         // The charge is a transaction (BEGIN, upsert, SELECT … FOR UPDATE,
         // UPDATE, COMMIT), then the context read; a right code is a second
         // transaction of six, a wrong one its audit event.
-        assert_eq!((accepted, rejected), (12, 7));
-        println!("mysql: {accepted} round trips per accepted sign-in, {rejected} per rejected");
+        _ => (12, 7),
+    };
+    assert_eq!((accepted, rejected), expected, "{engine:?}");
+    println!("{engine:?}: {accepted} statements per accepted sign-in, {rejected} per rejected");
+}
+
+engine_tests!(
+    a_dump_reveals_no_secret_code_or_token,
+    statements_per_sign_in
+);
+
+/// The check itself can fail: plant a recovery code, an e-mail code and a
+/// base32 key where a careless store might put them.
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn the_dump_check_finds_planted_secrets() {
+    let store = common::migrated::<mfa_store_sql::sqlx::Sqlite>()
+        .await
+        .unwrap();
+    let secrets = use_the_service(store.clone()).await;
+    let planted = [
+        secrets.recovery[3].to_uppercase(),
+        secrets.sent[2].clone(),
+        secrets.totp[0].to_base32().to_lowercase(),
+    ];
+    for plant in planted {
+        let mut dump = store.dump_all_tables().await.unwrap();
+        dump.push((
+            "mfa_audit.detail".to_owned(),
+            vec![format!("used {plant}").into_bytes()],
+        ));
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            check_dump(&dump, &secrets);
+        }));
+        assert!(caught.is_err(), "a planted secret was not found: {plant}");
     }
 }

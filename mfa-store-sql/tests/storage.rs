@@ -11,6 +11,8 @@ mod common;
 
 use std::time::Duration;
 
+use common::{TestEngine, engine_tests, execute};
+
 use mfa_core::audit::AuditQuery;
 use mfa_core::otp::TotpConfig;
 use mfa_core::pepper::CodeHash;
@@ -38,7 +40,10 @@ fn pending(subject: &SubjectId, id: &str) -> PendingTotp {
 }
 
 /// "alice", "Alice" and "alice " are three subjects; ids sort byte by byte.
-async fn identifiers<S: Store>(store: &S) {
+async fn identifiers_compare_byte_for_byte<E: TestEngine>() {
+    let Some(store) = E::store().await else {
+        return;
+    };
     let names = ["alice", "Alice", "alice ", "ålice"];
     for (n, name) in names.iter().enumerate() {
         let codes: Vec<CodeHash> = (0..=n).map(|_| fresh_hash().unwrap()).collect();
@@ -86,7 +91,10 @@ async fn identifiers<S: Store>(store: &S) {
 
 /// Values the database cannot hold are an error; times only compared
 /// against stored ones saturate without changing any answer.
-async fn out_of_range<S: Store>(store: &S) {
+async fn values_out_of_range<E: TestEngine>() {
+    let Some(store) = E::store().await else {
+        return;
+    };
     let alice = sid("alice");
     let p = pending(&alice, "c1");
     store.put_pending_totp(p.clone()).await.unwrap();
@@ -115,7 +123,10 @@ async fn out_of_range<S: Store>(store: &S) {
 }
 
 /// A reset removes the record of sends too: the subject starts afresh.
-async fn reset_clears_send_history<S: Store>(store: &S) {
+async fn reset_clears_the_send_history<E: TestEngine>() {
+    let Some(store) = E::store().await else {
+        return;
+    };
     let alice = sid("alice");
     let limits = SendLimits {
         cooldown: Duration::from_secs(60),
@@ -145,105 +156,135 @@ async fn reset_clears_send_history<S: Store>(store: &S) {
 
 /// Rows written by something else (or an older bug) that do not decode
 /// are `Error::Store` with a `SqlStoreError` inside, never a panic.
-macro_rules! corrupt_rows_test {
-    ($store:expr, $blob:expr) => {{
-        let store = $store;
-        let alice = sid("alice");
-        let blob: fn(&str) -> String = $blob;
-        let sealed = blob(&format!("0100000001{}", "00".repeat(48)));
-        let bad: Vec<(String, &str)> = vec![
-            // unknown algorithm
-            (format!("INSERT INTO mfa_totp (id, subject, name, sealed_secret, algorithm, digits, period, t0, drift, created_at) \
-              VALUES ('c1', 'alice', 'n', {sealed}, 'MD5', 6, 30, 0, 0, 1)"), "list_totp"),
-            // a token hash that is not 32 bytes
-            (format!("INSERT INTO mfa_devices (id, subject, token_hash, name, created_at, expires_at) \
-              VALUES ('d1', 'alice', {}, 'n', 1, 9999999999)", blob("0102")), "list_devices"),
-            // an unknown audit action
-            ("INSERT INTO mfa_audit (at, subject, actor_kind, actor_id, action) \
-              VALUES (1, 'alice', 'system', NULL, 'teleported')".into(), "list_audit"),
-            // an unknown channel
-            ("INSERT INTO mfa_channels (subject, channel, added_at) VALUES ('alice', 'fax', 1)".into(), "list_channels"),
-            // not the JSON of a policy
-            ("INSERT INTO mfa_policy (id, policy) VALUES (1, '{\"roles\": 7}')".into(), "load_policy"),
-            // a negative time
-            ("INSERT INTO mfa_grace (subject, fixed_at, deadline) VALUES ('alice', -5, 1)".into(), "grace"),
-        ];
-        for (sql, method) in bad {
-            mfa_store_sql::sqlx::query(mfa_store_sql::sqlx::AssertSqlSafe(sql))
-                .execute(store.pool())
-                .await
-                .unwrap();
-            let err = match method {
-                "list_totp" => store.list_totp(&alice).await.map(drop),
-                "list_devices" => store.list_devices(&alice, t(0)).await.map(drop),
-                "list_audit" => store.list_audit(&AuditQuery::latest(5)).await.map(drop),
-                "list_channels" => store.list_channels(&alice).await.map(drop),
-                "load_policy" => store.load_policy().await.map(drop),
-                "grace" => store.grace(&alice).await.map(drop),
-                _ => unreachable!(),
-            }
-            .unwrap_err();
-            assert!(matches!(err, Error::Store(_)), "{method}: {err:?}");
-            let source = std::error::Error::source(&err).unwrap();
-            assert!(source.is::<mfa_store_sql::SqlStoreError>(), "{method}: {source:?}");
+async fn corrupt_rows<E: TestEngine>() {
+    let Some(store) = E::store().await else {
+        return;
+    };
+    let alice = sid("alice");
+    let sealed = E::blob(&format!("0100000001{}", "00".repeat(48)));
+    let bad: Vec<(String, &str)> = vec![
+        // unknown algorithm
+        (
+            format!(
+                "INSERT INTO mfa_totp (id, subject, name, sealed_secret, algorithm, digits, period, t0, drift, created_at) \
+          VALUES ('c1', 'alice', 'n', {sealed}, 'MD5', 6, 30, 0, 0, 1)"
+            ),
+            "list_totp",
+        ),
+        // a token hash that is not 32 bytes
+        (
+            format!(
+                "INSERT INTO mfa_devices (id, subject, token_hash, name, created_at, expires_at) \
+          VALUES ('d1', 'alice', {}, 'n', 1, 9999999999)",
+                E::blob("0102")
+            ),
+            "list_devices",
+        ),
+        // an unknown audit action
+        (
+            "INSERT INTO mfa_audit (at, subject, actor_kind, actor_id, action) \
+          VALUES (1, 'alice', 'system', NULL, 'teleported')"
+                .into(),
+            "list_audit",
+        ),
+        // an unknown channel
+        (
+            "INSERT INTO mfa_channels (subject, channel, added_at) VALUES ('alice', 'fax', 1)"
+                .into(),
+            "list_channels",
+        ),
+        // not the JSON of a policy
+        (
+            "INSERT INTO mfa_policy (id, policy) VALUES (1, '{\"roles\": 7}')".into(),
+            "load_policy",
+        ),
+        // a negative time
+        (
+            "INSERT INTO mfa_grace (subject, fixed_at, deadline) VALUES ('alice', -5, 1)".into(),
+            "grace",
+        ),
+    ];
+    for (sql, method) in bad {
+        execute(&store, &sql).await;
+        let err = match method {
+            "list_totp" => store.list_totp(&alice).await.map(drop),
+            "list_devices" => store.list_devices(&alice, t(0)).await.map(drop),
+            "list_audit" => store.list_audit(&AuditQuery::latest(5)).await.map(drop),
+            "list_channels" => store.list_channels(&alice).await.map(drop),
+            "load_policy" => store.load_policy().await.map(drop),
+            "grace" => store.grace(&alice).await.map(drop),
+            _ => unreachable!(),
         }
-    }};
+        .unwrap_err();
+        assert!(matches!(err, Error::Store(_)), "{method}: {err:?}");
+        let source = std::error::Error::source(&err).unwrap();
+        assert!(
+            source.is::<mfa_store_sql::SqlStoreError>(),
+            "{method}: {source:?}"
+        );
+    }
 }
 
 /// The dump helper reads every table, and refuses a schema with an
 /// `mfa_` table it does not know.
 #[cfg(feature = "testing")]
-macro_rules! dump_test {
-    ($store:expr) => {{
-        let store = $store;
-        let alice = sid("alice");
-        let p = pending(&alice, "c1");
-        store.put_pending_totp(p.clone()).await.unwrap();
-        let code = fresh_hash().unwrap();
-        store
-            .replace_recovery_codes(&alice, vec![code], ReplaceCodes::Always, t(0))
-            .await
-            .unwrap();
-        let dump = store.dump_all_tables().await.unwrap();
-        let cells = |key: &str| -> Vec<Vec<u8>> {
-            dump.iter()
-                .find(|(k, _)| k == key)
-                .map(|(_, c)| c.clone())
-                .unwrap_or_else(|| panic!("{key} missing"))
-        };
-        assert_eq!(
-            cells("mfa_totp_pending.sealed_secret"),
-            vec![p.sealed_secret.as_bytes().to_vec()]
-        );
-        assert_eq!(cells("mfa_totp_pending.subject"), vec![b"alice".to_vec()]);
-        assert_eq!(cells("mfa_totp_pending.digits"), vec![b"6".to_vec()]);
-        assert_eq!(
-            cells("mfa_recovery_codes.code_hash"),
-            vec![code.as_bytes().to_vec()]
-        );
-        assert!(
-            dump.iter().any(|(k, c)| k == "mfa_audit" && c.is_empty()),
-            "empty tables are listed"
-        );
-        mfa_store_sql::sqlx::query("CREATE TABLE mfa_unknown (x INTEGER)")
-            .execute(store.pool())
-            .await
-            .unwrap();
-        assert!(matches!(
-            store.dump_all_tables().await,
-            Err(Error::Store(_))
-        ));
-    }};
+async fn dump<E: TestEngine>() {
+    let Some(store) = E::store().await else {
+        return;
+    };
+    let alice = sid("alice");
+    let p = pending(&alice, "c1");
+    store.put_pending_totp(p.clone()).await.unwrap();
+    let code = fresh_hash().unwrap();
+    store
+        .replace_recovery_codes(&alice, vec![code], ReplaceCodes::Always, t(0))
+        .await
+        .unwrap();
+    let dump = store.dump_all_tables().await.unwrap();
+    let cells = |key: &str| -> Vec<Vec<u8>> {
+        dump.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, c)| c.clone())
+            .unwrap_or_else(|| panic!("{key} missing"))
+    };
+    assert_eq!(
+        cells("mfa_totp_pending.sealed_secret"),
+        vec![p.sealed_secret.as_bytes().to_vec()]
+    );
+    assert_eq!(cells("mfa_totp_pending.subject"), vec![b"alice".to_vec()]);
+    assert_eq!(cells("mfa_totp_pending.digits"), vec![b"6".to_vec()]);
+    assert_eq!(
+        cells("mfa_recovery_codes.code_hash"),
+        vec![code.as_bytes().to_vec()]
+    );
+    assert!(
+        dump.iter().any(|(k, c)| k == "mfa_audit" && c.is_empty()),
+        "empty tables are listed"
+    );
+    execute(&store, "CREATE TABLE mfa_unknown (x INTEGER)").await;
+    assert!(matches!(
+        store.dump_all_tables().await,
+        Err(Error::Store(_))
+    ));
 }
 
+engine_tests!(
+    identifiers_compare_byte_for_byte,
+    values_out_of_range,
+    reset_clears_the_send_history,
+    corrupt_rows,
+    #[cfg(feature = "testing")]
+    dump,
+);
+
 #[cfg(feature = "sqlite")]
-mod sqlite {
+mod sqlite_only {
     use super::*;
 
     /// A consumed step must survive a power loss, or it could be replayed:
     /// every connection of a file store commits durably
     /// (`synchronous = FULL`, 2) in WAL mode, through `SqliteStore` and
-    /// through `SqlStore`.
+    /// through `AnyStore`.
     #[tokio::test(flavor = "multi_thread")]
     async fn file_commits_are_durable() {
         use mfa_store_sql::sqlx::{self, Sqlite, pool::PoolConnection};
@@ -263,8 +304,8 @@ mod sqlite {
             }
         }
 
-        let (path, _guard) = common::sqlite::temp_file();
-        let url = format!("sqlite://{}", path.display());
+        let url = <mfa_store_sql::sqlx::Sqlite as TestEngine>::url().unwrap();
+        let _guard = common::sqlite_file_guard(&url);
         let store = mfa_store_sql::SqliteStore::connect(&url).await.unwrap();
         let mut conns = Vec::new();
         for _ in 0..3 {
@@ -272,132 +313,11 @@ mod sqlite {
         }
         check(&mut conns).await;
         drop(conns);
-        let Ok(mfa_store_sql::SqlStore::Sqlite(store)) =
-            mfa_store_sql::SqlStore::connect(&url).await
-        else {
+        let store = mfa_store_sql::AnyStore::connect(&url).await.unwrap();
+        let mfa_store_sql::AnyPool::Sqlite(pool) = store.pool() else {
             panic!("not a SQLite store");
         };
-        let mut conns = vec![store.pool().acquire().await.unwrap()];
+        let mut conns = vec![pool.acquire().await.unwrap()];
         check(&mut conns).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn identifiers_compare_byte_for_byte() {
-        identifiers(&common::sqlite::memory().await.unwrap()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn values_out_of_range() {
-        out_of_range(&common::sqlite::memory().await.unwrap()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn reset_clears_the_send_history() {
-        reset_clears_send_history(&common::sqlite::memory().await.unwrap()).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn corrupt_rows() {
-        corrupt_rows_test!(common::sqlite::memory().await.unwrap(), |hex| format!(
-            "X'{hex}'"
-        ));
-    }
-
-    #[cfg(feature = "testing")]
-    #[tokio::test(flavor = "multi_thread")]
-    async fn dump() {
-        dump_test!(common::sqlite::memory().await.unwrap());
-    }
-}
-
-#[cfg(feature = "postgres")]
-mod postgres {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn identifiers_compare_byte_for_byte() {
-        let Some(store) = common::postgres::store().await else {
-            return;
-        };
-        identifiers(&store).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn values_out_of_range() {
-        let Some(store) = common::postgres::store().await else {
-            return;
-        };
-        out_of_range(&store).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn reset_clears_the_send_history() {
-        let Some(store) = common::postgres::store().await else {
-            return;
-        };
-        reset_clears_send_history(&store).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn corrupt_rows() {
-        let Some(store) = common::postgres::store().await else {
-            return;
-        };
-        corrupt_rows_test!(store, |hex| format!("'\\x{hex}'::bytea"));
-    }
-
-    #[cfg(feature = "testing")]
-    #[tokio::test(flavor = "multi_thread")]
-    async fn dump() {
-        let Some(store) = common::postgres::store().await else {
-            return;
-        };
-        dump_test!(store);
-    }
-}
-
-#[cfg(feature = "mysql")]
-mod mysql {
-    use super::*;
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn identifiers_compare_byte_for_byte() {
-        let Some(store) = common::mysql::store().await else {
-            return;
-        };
-        identifiers(&store).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn values_out_of_range() {
-        let Some(store) = common::mysql::store().await else {
-            return;
-        };
-        out_of_range(&store).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn reset_clears_the_send_history() {
-        let Some(store) = common::mysql::store().await else {
-            return;
-        };
-        reset_clears_send_history(&store).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread")]
-    async fn corrupt_rows() {
-        let Some(store) = common::mysql::store().await else {
-            return;
-        };
-        corrupt_rows_test!(store, |hex| format!("X'{hex}'"));
-    }
-
-    #[cfg(feature = "testing")]
-    #[tokio::test(flavor = "multi_thread")]
-    async fn dump() {
-        let Some(store) = common::mysql::store().await else {
-            return;
-        };
-        dump_test!(store);
     }
 }

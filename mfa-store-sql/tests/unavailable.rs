@@ -8,7 +8,12 @@ use std::time::{Duration, Instant};
 use mfa_core::pepper::CodeHash;
 use mfa_core::throttle::ThrottleRule;
 use mfa_core::{CredentialId, Error, FactorKind, Store, SubjectId, Timestamp};
-use mfa_store_sql::{SqlStore, SqlStoreError};
+mod common;
+
+use common::{TestEngine, engine_tests, with_pool};
+#[cfg(feature = "sqlite")]
+use mfa_store_sql::SqliteStore;
+use mfa_store_sql::{AnyStore, SqlStore, SqlStoreError};
 
 /// A few calls, each of which must fail as unavailable.
 async fn all_unavailable<S: Store>(store: &S) {
@@ -38,56 +43,44 @@ async fn all_unavailable<S: Store>(store: &S) {
 }
 
 /// A local port nothing listens on.
-#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
 }
 
-#[cfg(feature = "postgres")]
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_down() {
-    use mfa_store_sql::PostgresStore;
-    use mfa_store_sql::sqlx::postgres::PgPoolOptions;
-
-    let url = format!("postgres://postgres@127.0.0.1:{}/test", closed_port());
-    let pool = PgPoolOptions::new()
-        .acquire_timeout(Duration::from_millis(500))
-        .connect_lazy(&url)
-        .unwrap();
-    let store = PostgresStore::from_pool(pool);
+/// A store whose database is gone: SQLite's pool closed, a server's pool
+/// (connecting lazily, giving up after 500 ms) on a closed port. Then its
+/// pool closed too.
+async fn down<E: TestEngine>() {
+    let store = match E::closed_url(closed_port()) {
+        None => {
+            let store = SqlStore::<E>::connect("sqlite::memory:").await.unwrap();
+            store.migrate().await.unwrap();
+            with_pool!(store, |pool| pool.close().await);
+            store
+        }
+        Some(url) => E::lazy_store(&url, Duration::from_millis(500)),
+    };
     all_unavailable(&store).await;
-    store.pool().close().await;
-    all_unavailable(&store).await;
-}
-
-#[cfg(feature = "mysql")]
-#[tokio::test(flavor = "multi_thread")]
-async fn mysql_down() {
-    use mfa_store_sql::MySqlStore;
-    use mfa_store_sql::sqlx::mysql::MySqlPoolOptions;
-
-    let url = format!("mysql://root@127.0.0.1:{}/test", closed_port());
-    let pool = MySqlPoolOptions::new()
-        .acquire_timeout(Duration::from_millis(500))
-        .connect_lazy(&url)
-        .unwrap();
-    let store = MySqlStore::from_pool(pool);
-    all_unavailable(&store).await;
-    store.pool().close().await;
+    with_pool!(store, |pool| pool.close().await);
     all_unavailable(&store).await;
 }
+
+/// `connect` to a server that refuses connections fails as unavailable
+/// once the store's acquire timeout has passed, as its engine's store and
+/// as an `AnyStore`.
+async fn connect_to_a_closed_port_gives_up_quickly<E: TestEngine>() {
+    if let Some(url) = E::closed_url(closed_port()) {
+        connect_gives_up(SqlStore::<E>::connect(&url)).await;
+        connect_gives_up(AnyStore::connect(&url)).await;
+    }
+}
+
+engine_tests!(down, connect_to_a_closed_port_gives_up_quickly);
 
 #[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread")]
-async fn sqlite_closed_or_unopenable() {
-    use mfa_store_sql::SqliteStore;
-
-    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-    store.migrate().await.unwrap();
-    store.pool().close().await;
-    all_unavailable(&store).await;
-
+async fn sqlite_unopenable() {
     let err = SqliteStore::connect("sqlite:///nonexistent-dir-for-mfa-tests/x.db")
         .await
         .unwrap_err();
@@ -116,31 +109,13 @@ async fn connect_gives_up<T: std::fmt::Debug, F: Future<Output = Result<T, SqlSt
     );
 }
 
-#[cfg(feature = "postgres")]
-#[tokio::test(flavor = "multi_thread")]
-async fn postgres_connect_to_a_closed_port_gives_up_quickly() {
-    let url = format!("postgres://postgres@127.0.0.1:{}/test", closed_port());
-    connect_gives_up(mfa_store_sql::PostgresStore::connect(&url)).await;
-    connect_gives_up(SqlStore::connect(&url)).await;
-}
-
-#[cfg(feature = "mysql")]
-#[tokio::test(flavor = "multi_thread")]
-async fn mysql_connect_to_a_closed_port_gives_up_quickly() {
-    let url = format!("mysql://root@127.0.0.1:{}/test", closed_port());
-    connect_gives_up(mfa_store_sql::MySqlStore::connect(&url)).await;
-    connect_gives_up(SqlStore::connect(&url)).await;
-}
-
 /// Every connection of the pool is taken (here: the single connection of
 /// an in-memory database): a call waits for the acquire timeout, then is
 /// `StoreUnavailable`.
 #[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread")]
 async fn sqlite_exhausted_pool_gives_up_quickly() {
-    let store = mfa_store_sql::SqliteStore::connect("sqlite::memory:")
-        .await
-        .unwrap();
+    let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     store.migrate().await.unwrap();
     let held = store.pool().acquire().await.unwrap();
     let started = Instant::now();
@@ -160,7 +135,7 @@ async fn sqlite_exhausted_pool_gives_up_quickly() {
 #[cfg(feature = "sqlite")]
 #[tokio::test(flavor = "multi_thread")]
 async fn the_acquire_timeout_is_configurable() {
-    use mfa_store_sql::{SqliteStore, StoreOptions};
+    use mfa_store_sql::{AnyPool, StoreOptions};
 
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     assert_eq!(
@@ -172,11 +147,14 @@ async fn the_acquire_timeout_is_configurable() {
         Duration::from_secs(3)
     );
     let short = StoreOptions::default().with_acquire_timeout(Duration::from_millis(250));
-    let Ok(SqlStore::Sqlite(store)) = SqlStore::connect_with("sqlite::memory:", short).await else {
+    let store = AnyStore::connect_with("sqlite::memory:", short)
+        .await
+        .unwrap();
+    let AnyPool::Sqlite(pool) = store.pool() else {
         panic!("not a SQLite store");
     };
     assert_eq!(
-        store.pool().options().get_acquire_timeout(),
+        pool.options().get_acquire_timeout(),
         Duration::from_millis(250)
     );
 }
@@ -196,7 +174,7 @@ fn connect_errors_convert_by_kind() {
 
 #[tokio::test]
 async fn unknown_or_disabled_engines() {
-    let err = SqlStore::connect("oracle://db/x").await.unwrap_err();
+    let err = AnyStore::connect("oracle://db/x").await.unwrap_err();
     assert!(matches!(err, SqlStoreError::UnsupportedUrl), "{err:?}");
     for (url, enabled) in [
         ("sqlite::memory:", cfg!(feature = "sqlite")),
@@ -204,7 +182,7 @@ async fn unknown_or_disabled_engines() {
         ("mysql://127.0.0.1:1/x", cfg!(feature = "mysql")),
     ] {
         if !enabled {
-            let err = SqlStore::connect(url).await.unwrap_err();
+            let err = AnyStore::connect(url).await.unwrap_err();
             assert!(
                 matches!(err, SqlStoreError::EngineNotEnabled { .. }),
                 "{err:?}"

@@ -15,7 +15,10 @@ fn audit_from(row: &impl DbRow) -> OpResult<AuditEvent> {
         let id = read(row.opt_id(i), T)?;
         id.map(|s| parsed(s, what, SubjectId::new)).transpose()
     };
-    let actor = match (read(row.text(3), T)?.as_str(), subject(4, "mfa_audit.actor_id")?) {
+    let actor = match (
+        read(row.text(3), T)?.as_str(),
+        subject(4, "mfa_audit.actor_id")?,
+    ) {
         ("subject", Some(id)) => Actor::Subject(id),
         ("admin", Some(id)) => Actor::Admin(id),
         ("system", None) => Actor::System,
@@ -59,7 +62,8 @@ pub(crate) fn audit_args(event: &NewAuditEvent) -> OpResult<[Arg<'_>; 7]> {
 
 /// One `INSERT`; the id comes from the auto-increment column.
 pub(crate) async fn append<E: Engine>(db: &SqlStore<E>, event: &NewAuditEvent) -> OpResult<()> {
-    db.execute(db.sql().append_audit, &audit_args(event)?).await?;
+    db.execute(db.sql().append_audit, &audit_args(event)?)
+        .await?;
     Ok(())
 }
 

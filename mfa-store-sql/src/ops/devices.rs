@@ -94,5 +94,6 @@ pub(crate) async fn revoke<E: Engine>(
 
 /// One `DELETE`.
 pub(crate) async fn revoke_all<E: Engine>(db: &SqlStore<E>, subject: &SubjectId) -> OpResult<u64> {
-    db.execute(db.sql().revoke_devices, &subject_arg(subject)).await
+    db.execute(db.sql().revoke_devices, &subject_arg(subject))
+        .await
 }

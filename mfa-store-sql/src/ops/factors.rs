@@ -78,7 +78,10 @@ pub(crate) async fn list_channels<E: Engine>(
     let rows = db
         .fetch_all(db.sql().list_channels, &subject_arg(subject))
         .await?;
-    let mut channels = rows.iter().map(channel_from).collect::<OpResult<Vec<_>>>()?;
+    let mut channels = rows
+        .iter()
+        .map(channel_from)
+        .collect::<OpResult<Vec<_>>>()?;
     channels.sort_by_key(|c| c.channel);
     Ok(channels)
 }
@@ -109,7 +112,10 @@ pub(crate) async fn remove<E: Engine>(
             return Ok(End::Rollback(Removal::NotFound));
         }
         if let Some(keep) = keep {
-            let authenticators = count_from(tx.fetch_optional(sql.count_totp, &subject_arg(subject)).await?)?;
+            let authenticators = count_from(
+                tx.fetch_optional(sql.count_totp, &subject_arg(subject))
+                    .await?,
+            )?;
             let removing_one = i64::from(matches!(factor, FactorRef::Authenticator(_)));
             let mut usable_left = keep.authenticators && authenticators - removing_one > 0;
             for channel in Channel::ALL {
@@ -119,7 +125,10 @@ pub(crate) async fn remove<E: Engine>(
                 if usable_left || *factor == FactorRef::Channel(channel) {
                     continue;
                 }
-                if let Some(row) = tx.fetch_optional(sql.get_channel, &channel_key(channel)).await? {
+                if let Some(row) = tx
+                    .fetch_optional(sql.get_channel, &channel_key(channel))
+                    .await?
+                {
                     usable_left = channel_from(&row)?.address_hash == *wanted;
                 }
             }

@@ -114,19 +114,12 @@ pub(crate) fn read_code_hash(bytes: &[u8], what: &'static str) -> OpResult<CodeH
 }
 
 /// An optional time column.
-pub(crate) fn read_opt_time(
-    value: Option<i64>,
-    what: &'static str,
-) -> OpResult<Option<Timestamp>> {
+pub(crate) fn read_opt_time(value: Option<i64>, what: &'static str) -> OpResult<Option<Timestamp>> {
     value.map(|t| read_time(t, what)).transpose()
 }
 
 /// A TOTP configuration from its four columns.
-fn read_config(
-    row: &impl DbRow,
-    at: usize,
-    table: &'static str,
-) -> OpResult<TotpConfig> {
+fn read_config(row: &impl DbRow, at: usize, table: &'static str) -> OpResult<TotpConfig> {
     let algorithm: Algorithm = parsed(read(row.text(at), table)?, table, |a| a.parse())?;
     let digits = u32::try_from(read(row.int(at + 1), table)?)
         .ok()
@@ -145,8 +138,16 @@ fn read_config(
 pub(crate) fn pending_from(row: &impl DbRow) -> OpResult<PendingTotp> {
     const T: &str = "mfa_totp_pending";
     Ok(PendingTotp {
-        id: parsed(read(row.id(0), T)?, "mfa_totp_pending.id", CredentialId::new)?,
-        subject: parsed(read(row.id(1), T)?, "mfa_totp_pending.subject", SubjectId::new)?,
+        id: parsed(
+            read(row.id(0), T)?,
+            "mfa_totp_pending.id",
+            CredentialId::new,
+        )?,
+        subject: parsed(
+            read(row.id(1), T)?,
+            "mfa_totp_pending.subject",
+            SubjectId::new,
+        )?,
         sealed_secret: read_sealed(read(row.bytes(2), T)?, "mfa_totp_pending.sealed_secret")?,
         config: read_config(row, 3, T)?,
         created_at: read_time(read(row.int(7), T)?, "mfa_totp_pending.created_at")?,

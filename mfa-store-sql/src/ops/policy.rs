@@ -20,7 +20,8 @@ pub(crate) async fn load<E: Engine>(db: &SqlStore<E>) -> OpResult<Option<Policy>
 /// One upsert of the single row.
 pub(crate) async fn save<E: Engine>(db: &SqlStore<E>, policy: &Policy) -> OpResult<()> {
     let json = serde_json::to_string(policy).map_err(SqlStoreError::Json)?;
-    db.execute(db.sql().save_policy, &[Arg::Text(&json)]).await?;
+    db.execute(db.sql().save_policy, &[Arg::Text(&json)])
+        .await?;
     Ok(())
 }
 
@@ -29,7 +30,9 @@ pub(crate) async fn grace<E: Engine>(
     db: &SqlStore<E>,
     subject: &SubjectId,
 ) -> OpResult<Option<GraceRecord>> {
-    let row = db.fetch_optional(db.sql().get_grace, &subject_arg(subject)).await?;
+    let row = db
+        .fetch_optional(db.sql().get_grace, &subject_arg(subject))
+        .await?;
     let Some(row) = row else {
         return Ok(None);
     };
@@ -71,6 +74,7 @@ pub(crate) async fn fix_grace<E: Engine>(
 
 /// One `DELETE`.
 pub(crate) async fn clear_grace<E: Engine>(db: &SqlStore<E>, subject: &SubjectId) -> OpResult<()> {
-    db.execute(db.sql().clear_grace, &subject_arg(subject)).await?;
+    db.execute(db.sql().clear_grace, &subject_arg(subject))
+        .await?;
     Ok(())
 }

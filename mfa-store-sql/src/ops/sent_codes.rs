@@ -26,7 +26,10 @@ pub(crate) async fn issue<E: Engine>(
     let issued = stored_time(code.issued_at, "issued_at")?;
     let expires = stored_time(code.expires_at, "expires_at")?;
     let window_start = issued.saturating_sub(3600);
-    let (subject, channel) = (Arg::Id(code.subject.as_str()), Arg::Text(code.channel.as_str()));
+    let (subject, channel) = (
+        Arg::Id(code.subject.as_str()),
+        Arg::Text(code.channel.as_str()),
+    );
     db.with_subject_lock(&code.subject, async |tx| {
         let window = [subject, channel, Arg::Int(window_start), Arg::Int(issued)];
         let (count, oldest, newest) = match tx.fetch_optional(sql.sends_in_window, &window).await? {
@@ -108,13 +111,18 @@ pub(crate) async fn attempt<E: Engine>(
                     if tx.execute(sql.reject_sent_code, &args).await? == 0 {
                         return Ok(End::Rollback(None));
                     }
-                    Ok(End::Commit(tx.fetch_optional(read_tries, &args[..2]).await?))
+                    Ok(End::Commit(
+                        tx.fetch_optional(read_tries, &args[..2]).await?,
+                    ))
                 })
                 .await?
             }
         };
         if let Some(row) = row {
-            let tries = read_count(read(row.int(0), "mfa_sent_codes.tries")?, "mfa_sent_codes.tries")?;
+            let tries = read_count(
+                read(row.int(0), "mfa_sent_codes.tries")?,
+                "mfa_sent_codes.tries",
+            )?;
             return Ok(SentCodeAttempt::Rejected {
                 tries_left: max_tries.saturating_sub(tries),
             });

@@ -115,9 +115,10 @@ pub(crate) async fn charge<E: Engine>(
     let key = [Arg::Id(subject.as_str()), Arg::Text(kind.as_str())];
     db.transaction(async |tx| {
         tx.execute(ensure, &key).await?;
-        let row = tx.fetch_optional(read_locked, &key).await?.ok_or_else(|| {
-            corrupt("mfa_throttle", Some("the counter row vanished".into()))
-        })?;
+        let row = tx
+            .fetch_optional(read_locked, &key)
+            .await?
+            .ok_or_else(|| corrupt("mfa_throttle", Some("the counter row vanished".into())))?;
         let (state, refused_before) = throttle_from(&row, 0)?;
         let (next, charge) = rule.charge(&state, now);
         // A charge records the refusals before it; a refusal keeps the
@@ -152,7 +153,13 @@ async fn succeed_in<E: Engine>(
     kind: FactorKind,
     rule: ThrottleRule,
 ) -> OpResult<()> {
-    let key = |n: u32| [Arg::Id(subject.as_str()), Arg::Text(kind.as_str()), Arg::Int(n.into())];
+    let key = |n: u32| {
+        [
+            Arg::Id(subject.as_str()),
+            Arg::Text(kind.as_str()),
+            Arg::Int(n.into()),
+        ]
+    };
     tx.execute(sql.settle_succeed, &key(rule.free_failures.max(1)))
         .await?;
     tx.execute(sql.unblock_others, &key(rule.max_failures.max(1)))

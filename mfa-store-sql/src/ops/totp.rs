@@ -4,9 +4,7 @@
 use mfa_core::store::{Activation, PendingTotp, TotpCredential};
 use mfa_core::{CredentialId, SubjectId, Timestamp};
 
-use super::{
-    OpResult, pending_from, stored_time, subject_arg, time_bound, to_bigint, totp_from,
-};
+use super::{OpResult, pending_from, stored_time, subject_arg, time_bound, to_bigint, totp_from};
 use crate::engine::{Arg, Engine};
 use crate::store::{End, SqlStore};
 
@@ -80,10 +78,10 @@ pub(crate) async fn activate<E: Engine>(
             return Ok(End::Rollback(None));
         };
         let pending = pending_from(&row)?;
-        if let Some(delete) = sql.delete_taken_pending {
-            if tx.execute(delete, &key[..2]).await? != 1 {
-                return Ok(End::Rollback(None));
-            }
+        if let Some(delete) = sql.delete_taken_pending
+            && tx.execute(delete, &key[..2]).await? != 1
+        {
+            return Ok(End::Rollback(None));
         }
         let credential = TotpCredential {
             id: pending.id,
@@ -125,7 +123,9 @@ pub(crate) async fn list<E: Engine>(
     db: &SqlStore<E>,
     subject: &SubjectId,
 ) -> OpResult<Vec<TotpCredential>> {
-    let rows = db.fetch_all(db.sql().list_totp, &subject_arg(subject)).await?;
+    let rows = db
+        .fetch_all(db.sql().list_totp, &subject_arg(subject))
+        .await?;
     rows.iter().map(|row| totp_from(row, 0)).collect()
 }
 

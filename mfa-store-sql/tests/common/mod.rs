@@ -1,15 +1,18 @@
-//! Fresh, isolated stores for the tests: an in-memory SQLite database, a
-//! temporary SQLite file, a uniquely named PostgreSQL schema or MariaDB
-//! database. Each is removed when the last pool using it is dropped (the
-//! guard rides in a pool callback), and leftovers of crashed runs older
-//! than an hour are removed by the next run.
+//! Fresh, isolated stores for the tests, on every engine through one
+//! trait ([`TestEngine`]): an in-memory SQLite database or a temporary
+//! SQLite file, a uniquely named PostgreSQL schema or MariaDB database.
+//! Each is removed when the last pool using it is dropped (the guard rides
+//! in a pool callback), and leftovers of crashed runs older than an hour
+//! are removed by the next run. [`engine_tests!`] runs generic test
+//! functions once per engine.
 //!
-//! Every engine gets its store through [`require_store`]: a server whose
-//! URL variable is unset is a skip (printed; a failure under
-//! `MFA_REQUIRE_SERVICES=1`), but a store that cannot be created or
+//! A server whose URL variable is unset is a skip (printed; a failure
+//! under `MFA_REQUIRE_SERVICES=1`), but a store that cannot be created or
 //! migrated once the URL is known fails the test with the error.
 #![allow(
     dead_code,
+    unused_macros,
+    unused_imports,
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
@@ -18,37 +21,35 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub(crate) use mfa_core::testing::service_url;
+use mfa_core::testing::service_url;
+use mfa_store_sql::sqlx::{self, AssertSqlSafe, Connection, Executor};
+use mfa_store_sql::{AnyPool, AnyStore, Engine, SqlStore};
 
 /// Prefix of every schema/database/file the tests create.
 const PREFIX: &str = "mfa_test_";
+
+/// Any error, for the store factories.
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A name no other test (in this or another process) uses, with the
 /// creation time in it for the stale cleanup.
 fn unique_name() -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
-    format!(
-        "{PREFIX}{}_{}_{}_{}",
-        now.as_secs(),
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed),
-        now.subsec_nanos()
-    )
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let (secs, nanos, pid) = (now.as_secs(), now.subsec_nanos(), std::process::id());
+    format!("{PREFIX}{secs}_{pid}_{n}_{nanos}")
 }
 
 /// Whether a name made by [`unique_name`] is more than an hour old.
 fn is_stale(name: &str) -> bool {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
     name.strip_prefix(PREFIX)
         .and_then(|rest| rest.split('_').next())
         .and_then(|secs| secs.parse::<u64>().ok())
-        .is_some_and(|created| created + 3600 < now)
+        .is_some_and(|created| created + 3600 < now.as_secs())
 }
 
 /// Removes something when dropped, on a thread of its own (the test's
@@ -69,304 +70,341 @@ impl Drop for Guard {
     }
 }
 
-fn block_on<F: Future>(future: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(future)
+/// Runs `$body` with `$pool` bound to the store's typed pool (for raw SQL).
+macro_rules! with_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match Into::<mfa_store_sql::AnyPool>::into($store.pool().clone()) {
+            #[cfg(feature = "sqlite")]
+            mfa_store_sql::AnyPool::Sqlite($pool) => $body,
+            #[cfg(feature = "postgres")]
+            mfa_store_sql::AnyPool::Postgres($pool) => $body,
+            #[cfg(feature = "mysql")]
+            mfa_store_sql::AnyPool::MySql($pool) => $body,
+            #[allow(unreachable_patterns)]
+            _ => unreachable!("no engine"),
+        }
+    };
+}
+pub(crate) use with_pool;
+
+/// Runs `sql` on the store's database.
+pub(crate) async fn execute<E: TestEngine>(store: &SqlStore<E>, sql: &str) {
+    let sql = AssertSqlSafe(sql.to_owned());
+    with_pool!(store, |pool| sqlx::query(sql)
+        .execute(&pool)
+        .await
+        .map(drop))
+    .unwrap();
 }
 
-/// Any error, for the store factories.
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The one number `sql` selects.
+pub(crate) async fn number<E: TestEngine>(store: &SqlStore<E>, sql: &str) -> i64 {
+    let sql = AssertSqlSafe(sql.to_owned());
+    with_pool!(store, |pool| sqlx::query_scalar(sql).fetch_one(&pool).await).unwrap()
+}
 
-/// The one way the tests get a store, on every engine.
-///
-/// `url` is where the store lives: `None` when the engine's URL variable
-/// is unset, and the test is skipped ([`service_url`] has printed why, or
-/// panicked under `MFA_REQUIRE_SERVICES=1`). Otherwise `create` connects
-/// and migrates; if it fails, so does the test, with the error and its
-/// causes — a store that cannot be created is never a silent skip.
-///
-/// # Panics
-/// If `create` fails.
-pub(crate) async fn require_store<S, F, Fut>(
-    what: &str,
-    url: Option<String>,
-    create: F,
-) -> Option<S>
-where
-    F: FnOnce(String) -> Fut,
-    Fut: Future<Output = Result<S, BoxError>>,
-{
-    let url = url?;
-    match create(url).await {
-        Ok(store) => Some(store),
-        Err(error) => {
-            let mut message = error.to_string();
-            let mut source = error.source();
-            while let Some(cause) = source {
-                message.push_str(": ");
-                message.push_str(&cause.to_string());
-                source = cause.source();
-            }
-            panic!("the {what} test store could not be created: {message}")
+/// For each engine whose feature is enabled, a module of that name with a
+/// `#[tokio::test]` running each listed generic test, `$test::<Engine>()`.
+/// Attributes (such as `#[cfg]`) before a name apply to its tests.
+macro_rules! engine_tests {
+    ($($(#[$attr:meta])* $test:ident),* $(,)?) => {
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            $($(#[$attr])* #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() { super::$test::<mfa_store_sql::sqlx::Sqlite>().await })*
         }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $($(#[$attr])* #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() { super::$test::<mfa_store_sql::sqlx::Postgres>().await })*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            $($(#[$attr])* #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $test() { super::$test::<mfa_store_sql::sqlx::MySql>().await })*
+        }
+    };
+}
+pub(crate) use engine_tests;
+
+/// An engine, as the tests create its databases.
+pub(crate) trait TestEngine: Engine<Pool: Into<AnyPool>> {
+    /// For messages.
+    const NAME: &str;
+    /// Counts the host application's `_sqlx_migrations` tables (0 or 1).
+    const SQLX_MIGRATIONS_TABLES: &str;
+
+    /// Where a fresh database goes: a new temporary file (SQLite), the
+    /// test server (`None`: skipped, see [`service_url`]).
+    fn url() -> Option<String>;
+
+    /// A fresh database at `url` and `pools` pools on it, not migrated.
+    async fn create(url: String, pools: usize) -> Result<Vec<SqlStore<Self>>, BoxError>;
+
+    /// The URL of this engine's server at a local `port` (`None`: SQLite).
+    fn closed_url(_port: u16) -> Option<String> {
+        None
+    }
+
+    /// A store whose pool connects to `url` only when used, waiting at
+    /// most `timeout` for a connection.
+    fn lazy_store(url: &str, timeout: Duration) -> SqlStore<Self>;
+
+    /// The SQL literal of the bytes in `hex`.
+    fn blob(hex: &str) -> String {
+        format!("X'{hex}'")
+    }
+
+    /// A fresh migrated store (SQLite: in memory).
+    async fn store() -> Option<SqlStore<Self>> {
+        migrated_at(Self::url()).await
     }
 }
 
-/// A migrated [`SqlStore`](mfa_store_sql::SqlStore) on the engine `url`
-/// names.
-#[cfg(feature = "sqlite")]
-pub(crate) async fn sql_store(url: &str) -> Option<mfa_store_sql::SqlStore> {
-    require_store("SqlStore", Some(url.to_owned()), |url| async move {
-        let store = mfa_store_sql::SqlStore::connect(&url).await?;
+/// `pools` pools on a fresh database, not migrated; `None`: skipped.
+pub(crate) async fn pools<E: TestEngine>(pools: usize) -> Option<Vec<SqlStore<E>>> {
+    require_store(E::NAME, E::url(), |url| E::create(url, pools)).await
+}
+
+/// A migrated store on a fresh database (SQLite: a temporary file).
+pub(crate) async fn migrated<E: TestEngine>() -> Option<SqlStore<E>> {
+    migrated_at(E::url()).await
+}
+
+/// A migrated store on a fresh database at `url`.
+pub(crate) async fn migrated_at<E: TestEngine>(url: Option<String>) -> Option<SqlStore<E>> {
+    require_store(E::NAME, url, |url| async move {
+        let store = E::create(url, 1).await?.pop().ok_or("no pool")?;
         store.migrate().await?;
         Ok(store)
     })
     .await
 }
 
-// ----- SQLite --------------------------------------------------------------
+/// A migrated [`AnyStore`] on the engine `url` names.
+pub(crate) async fn any_store(url: &str) -> Option<AnyStore> {
+    require_store("AnyStore", Some(url.to_owned()), |url| async move {
+        let store = AnyStore::connect(&url).await?;
+        store.migrate().await?;
+        Ok(store)
+    })
+    .await
+}
+
+/// The one way the tests get a store. `url` is `None` when the engine's
+/// URL variable is unset, and the test is skipped ([`service_url`] has
+/// printed why, or panicked under `MFA_REQUIRE_SERVICES=1`). Otherwise
+/// `create` connects and migrates; if it fails, so does the test, with the
+/// error and its causes — never a silent skip.
+///
+/// # Panics
+/// If `create` fails.
+async fn require_store<S, F, Fut>(what: &str, url: Option<String>, create: F) -> Option<S>
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = Result<S, BoxError>>,
+{
+    let error = match create(url?).await {
+        Ok(store) => return Some(store),
+        Err(error) => error,
+    };
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    panic!("the {what} test store could not be created: {message}")
+}
+
+/// `pools` pools with `options`, each holding `guard` until it is dropped.
+async fn guarded_pools<DB: sqlx::Database>(
+    options: <DB::Connection as Connection>::Options,
+    pools: usize,
+    guard: &Arc<Guard>,
+) -> Result<Vec<sqlx::Pool<DB>>, BoxError> {
+    let mut out = Vec::new();
+    for _ in 0..pools {
+        let guard = Arc::clone(guard);
+        let pool = sqlx::pool::PoolOptions::<DB>::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(60))
+            .after_release(move |_, _| {
+                let _ = &guard;
+                Box::pin(async { Ok(true) })
+            })
+            .connect_with(options.clone())
+            .await?;
+        out.push(pool);
+    }
+    Ok(out)
+}
+
+/// A pool that connects to `url` only when used.
+fn lazy_pool<DB: sqlx::Database>(url: &str, timeout: Duration) -> sqlx::Pool<DB> {
+    let options = sqlx::pool::PoolOptions::<DB>::new().acquire_timeout(timeout);
+    options.connect_lazy(url).unwrap()
+}
+
+/// Runs `sql` on a new connection to `url`, ignoring failures (cleanup).
+fn cleanup<C: Connection>(url: String, sql: String) -> Arc<Guard>
+where
+    for<'c> &'c mut C: Executor<'c>,
+{
+    Guard::new(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                if let Ok(mut admin) = C::connect(&url).await {
+                    let _ = admin.execute(AssertSqlSafe(sql)).await;
+                    let _ = admin.close().await;
+                }
+            });
+    })
+}
+
+/// Deletes the SQLite database file at `url`, with its WAL files, when
+/// dropped.
+pub(crate) fn sqlite_file_guard(url: &str) -> Arc<Guard> {
+    let path = url.trim_start_matches("sqlite://").to_owned();
+    Guard::new(move || {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    })
+}
 
 #[cfg(feature = "sqlite")]
-pub(crate) mod sqlite {
-    use std::path::PathBuf;
+impl TestEngine for sqlx::Sqlite {
+    const NAME: &str = "SQLite";
 
-    use super::*;
-    use mfa_store_sql::SqliteStore;
-    use mfa_store_sql::sqlx::sqlite::SqlitePoolOptions;
-
-    /// A migrated in-memory store.
-    pub(crate) async fn memory() -> Option<SqliteStore> {
-        require_store("SQLite", Some("sqlite::memory:".into()), |url| async move {
-            let store = SqliteStore::connect(&url).await?;
-            store.migrate().await?;
-            Ok(store)
-        })
-        .await
+    fn lazy_store(url: &str, timeout: Duration) -> SqlStore<Self> {
+        SqlStore::from_pool(lazy_pool::<Self>(url, timeout))
     }
+    const SQLX_MIGRATIONS_TABLES: &str =
+        "SELECT COUNT(*) FROM sqlite_master WHERE name = '_sqlx_migrations'";
 
-    /// A temporary database file (not yet created) and the guard that
-    /// deletes it with its WAL files.
-    pub(crate) fn temp_file() -> (PathBuf, Arc<Guard>) {
+    fn url() -> Option<String> {
         let path = std::env::temp_dir().join(format!("{}.db", unique_name()));
-        let remove = path.clone();
-        let guard = Guard::new(move || {
-            for suffix in ["", "-wal", "-shm"] {
-                let mut p = remove.clone().into_os_string();
-                p.push(suffix);
-                let _ = std::fs::remove_file(p);
-            }
-        });
-        (path, guard)
+        Some(format!("sqlite://{}", path.display()))
     }
 
-    /// `pools` stores on one temporary file, migrated.
-    pub(crate) async fn file_pools(pools: usize) -> Vec<SqliteStore> {
-        let (path, guard) = temp_file();
-        let url = format!("sqlite://{}", path.display());
-        require_store("SQLite", Some(url), |url| async move {
-            let mut stores = Vec::new();
-            for _ in 0..pools {
-                let guard = Arc::clone(&guard);
-                let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
-                    .after_release(move |_, _| {
-                        let _ = &guard;
-                        Box::pin(async { Ok(true) })
-                    })
-                    .connect_with(SqliteStore::connect_options(&url)?)
-                    .await?;
-                let store = SqliteStore::from_pool(pool);
-                if stores.is_empty() {
-                    store.migrate().await?;
-                }
-                stores.push(store);
-            }
-            Ok(stores)
-        })
+    /// The database file is created by the first pool, and deleted with
+    /// its WAL files by the guard.
+    async fn create(url: String, pools: usize) -> Result<Vec<SqlStore<Self>>, BoxError> {
+        let guard = sqlite_file_guard(&url);
+        let options = mfa_store_sql::SqliteStore::connect_options(&url)?;
+        let pools = guarded_pools::<Self>(options, pools, &guard).await?;
+        Ok(pools.into_iter().map(SqlStore::from_pool).collect())
+    }
+
+    async fn store() -> Option<SqlStore<Self>> {
+        require_store(
+            Self::NAME,
+            Some("sqlite::memory:".into()),
+            |url| async move {
+                let store = SqlStore::connect(&url).await?;
+                store.migrate().await?;
+                Ok(store)
+            },
+        )
         .await
-        .unwrap_or_default()
-    }
-
-    /// A migrated store on a temporary file.
-    pub(crate) async fn file() -> Option<SqliteStore> {
-        file_pools(1).await.pop()
     }
 }
 
-// ----- PostgreSQL ------------------------------------------------------------
-
 #[cfg(feature = "postgres")]
-pub(crate) mod postgres {
-    use std::str::FromStr;
-    use std::time::Duration;
+impl TestEngine for sqlx::Postgres {
+    const NAME: &str = "PostgreSQL";
 
-    use super::*;
-    use mfa_store_sql::PostgresStore;
-    use mfa_store_sql::sqlx::postgres::{PgConnectOptions, PgConnection, PgPoolOptions};
-    use mfa_store_sql::sqlx::{self, AssertSqlSafe, Connection, Executor};
-
-    /// A fresh schema on the test server, `pools` pools whose
-    /// `search_path` points at it, not migrated; `None` if the server is
-    /// not configured (see [`require_store`]).
-    pub(crate) async fn pools(pools: usize) -> Option<Vec<PostgresStore>> {
-        let url = service_url("MFA_TEST_POSTGRES_URL");
-        require_store("PostgreSQL", url, |url| create(url, pools)).await
+    fn lazy_store(url: &str, timeout: Duration) -> SqlStore<Self> {
+        SqlStore::from_pool(lazy_pool::<Self>(url, timeout))
     }
 
-    /// A migrated store in a fresh schema.
-    pub(crate) async fn store() -> Option<PostgresStore> {
-        store_at(service_url("MFA_TEST_POSTGRES_URL")).await
+    fn closed_url(port: u16) -> Option<String> {
+        Some(format!("postgres://postgres@127.0.0.1:{port}/test"))
+    }
+    const SQLX_MIGRATIONS_TABLES: &str = "SELECT COUNT(to_regclass('_sqlx_migrations'))";
+
+    fn url() -> Option<String> {
+        service_url("MFA_TEST_POSTGRES_URL")
     }
 
-    /// A migrated store in a fresh schema on the server at `url`.
-    pub(crate) async fn store_at(url: Option<String>) -> Option<PostgresStore> {
-        require_store("PostgreSQL", url, |url| async move {
-            let store = create(url, 1).await?.pop().ok_or("no pool")?;
-            store.migrate().await?;
-            Ok(store)
-        })
-        .await
+    fn blob(hex: &str) -> String {
+        format!("'\\x{hex}'::bytea")
     }
 
-    async fn create(url: String, pools: usize) -> Result<Vec<PostgresStore>, BoxError> {
+    /// A fresh schema; the pools' `search_path` points at it.
+    async fn create(url: String, pools: usize) -> Result<Vec<SqlStore<Self>>, BoxError> {
+        use sqlx::postgres::{PgConnectOptions, PgConnection};
+        use std::str::FromStr;
         let schema = unique_name();
         let mut admin = PgConnection::connect(&url).await?;
-        drop_stale(&mut admin).await?;
+        let schemas: Vec<String> = sqlx::query_scalar(
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'mfa\\_test\\_%'",
+        )
+        .fetch_all(&mut admin)
+        .await?;
+        for stale in schemas.into_iter().filter(|s| is_stale(s)) {
+            let sql = format!("DROP SCHEMA IF EXISTS {stale} CASCADE");
+            let _ = admin.execute(AssertSqlSafe(sql)).await;
+        }
         admin
             .execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
             .await?;
         admin.close().await?;
-        let guard = {
-            let (url, schema) = (url.clone(), schema.clone());
-            Guard::new(move || {
-                block_on(async {
-                    if let Ok(mut admin) = PgConnection::connect(&url).await {
-                        let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-                        let _ = admin.execute(AssertSqlSafe(sql)).await;
-                        let _ = admin.close().await;
-                    }
-                });
-            })
-        };
+        let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
+        let guard = cleanup::<PgConnection>(url.clone(), drop);
         let options = PgConnectOptions::from_str(&url)?.options([("search_path", schema.as_str())]);
-        let mut stores = Vec::new();
-        for _ in 0..pools {
-            let guard = Arc::clone(&guard);
-            let pool = PgPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(60))
-                .after_release(move |_, _| {
-                    let _ = &guard;
-                    Box::pin(async { Ok(true) })
-                })
-                .connect_with(options.clone())
-                .await?;
-            stores.push(PostgresStore::from_pool(pool));
-        }
-        Ok(stores)
-    }
-
-    async fn drop_stale(admin: &mut PgConnection) -> Result<(), BoxError> {
-        let schemas: Vec<String> = sqlx::query_scalar(
-            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'mfa\\_test\\_%'",
-        )
-        .fetch_all(&mut *admin)
-        .await?;
-        for schema in schemas.into_iter().filter(|s| is_stale(s)) {
-            let sql = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-            let _ = admin.execute(AssertSqlSafe(sql)).await;
-        }
-        Ok(())
+        let pools = guarded_pools::<Self>(options, pools, &guard).await?;
+        Ok(pools.into_iter().map(SqlStore::from_pool).collect())
     }
 }
 
-// ----- MySQL / MariaDB -------------------------------------------------------
-
 #[cfg(feature = "mysql")]
-pub(crate) mod mysql {
-    use std::str::FromStr;
-    use std::time::Duration;
+impl TestEngine for sqlx::MySql {
+    const NAME: &str = "MySQL/MariaDB";
 
-    use super::*;
-    use mfa_store_sql::MySqlStore;
-    use mfa_store_sql::sqlx::mysql::{MySqlConnectOptions, MySqlConnection, MySqlPoolOptions};
-    use mfa_store_sql::sqlx::{self, AssertSqlSafe, Connection, Executor};
-
-    /// A fresh database on the test server and `pools` pools on it, not
-    /// migrated; `None` if the server is not configured (see
-    /// [`require_store`]).
-    pub(crate) async fn pools(pools: usize) -> Option<Vec<MySqlStore>> {
-        let url = service_url("MFA_TEST_MYSQL_URL");
-        require_store("MySQL/MariaDB", url, |url| create(url, pools)).await
+    fn lazy_store(url: &str, timeout: Duration) -> SqlStore<Self> {
+        SqlStore::from_pool(lazy_pool::<Self>(url, timeout))
     }
 
-    /// A migrated store in a fresh database.
-    pub(crate) async fn store() -> Option<MySqlStore> {
-        store_at(service_url("MFA_TEST_MYSQL_URL")).await
+    fn closed_url(port: u16) -> Option<String> {
+        Some(format!("mysql://root@127.0.0.1:{port}/test"))
+    }
+    const SQLX_MIGRATIONS_TABLES: &str = "SELECT COUNT(*) FROM information_schema.tables \
+        WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'";
+
+    fn url() -> Option<String> {
+        service_url("MFA_TEST_MYSQL_URL")
     }
 
-    /// A migrated store in a fresh database on the server at `url`.
-    pub(crate) async fn store_at(url: Option<String>) -> Option<MySqlStore> {
-        require_store("MySQL/MariaDB", url, |url| async move {
-            let store = create(url, 1).await?.pop().ok_or("no pool")?;
-            store.migrate().await?;
-            Ok(store)
-        })
-        .await
-    }
-
-    async fn create(url: String, pools: usize) -> Result<Vec<MySqlStore>, BoxError> {
+    /// A fresh database.
+    async fn create(url: String, pools: usize) -> Result<Vec<SqlStore<Self>>, BoxError> {
+        use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
+        use std::str::FromStr;
         let database = unique_name();
         let mut admin = MySqlConnection::connect(&url).await?;
-        drop_stale(&mut admin).await?;
-        admin
-            .execute(AssertSqlSafe(format!("CREATE DATABASE {database}")))
-            .await?;
-        admin.close().await?;
-        let guard = {
-            let (url, database) = (url.clone(), database.clone());
-            Guard::new(move || {
-                block_on(async {
-                    if let Ok(mut admin) = MySqlConnection::connect(&url).await {
-                        let sql = format!("DROP DATABASE IF EXISTS {database}");
-                        let _ = admin.execute(AssertSqlSafe(sql)).await;
-                        let _ = admin.close().await;
-                    }
-                });
-            })
-        };
-        let options = MySqlConnectOptions::from_str(&url)?.database(&database);
-        let mut stores = Vec::new();
-        for _ in 0..pools {
-            let guard = Arc::clone(&guard);
-            let pool = MySqlPoolOptions::new()
-                .max_connections(8)
-                .acquire_timeout(Duration::from_secs(60))
-                .after_release(move |_, _| {
-                    let _ = &guard;
-                    Box::pin(async { Ok(true) })
-                })
-                .connect_with(options.clone())
-                .await?;
-            stores.push(MySqlStore::from_pool(pool));
-        }
-        Ok(stores)
-    }
-
-    async fn drop_stale(admin: &mut MySqlConnection) -> Result<(), BoxError> {
         let databases: Vec<String> = sqlx::query_scalar(
             "SELECT CAST(schema_name AS CHAR(255)) FROM information_schema.schemata \
              WHERE schema_name LIKE 'mfa\\_test\\_%'",
         )
-        .fetch_all(&mut *admin)
+        .fetch_all(&mut admin)
         .await?;
-        for database in databases.into_iter().filter(|d| is_stale(d)) {
-            let sql = format!("DROP DATABASE IF EXISTS {database}");
+        for stale in databases.into_iter().filter(|d| is_stale(d)) {
+            let sql = format!("DROP DATABASE IF EXISTS {stale}");
             let _ = admin.execute(AssertSqlSafe(sql)).await;
         }
-        Ok(())
+        admin
+            .execute(AssertSqlSafe(format!("CREATE DATABASE {database}")))
+            .await?;
+        admin.close().await?;
+        let drop = format!("DROP DATABASE IF EXISTS {database}");
+        let guard = cleanup::<MySqlConnection>(url.clone(), drop);
+        let options = MySqlConnectOptions::from_str(&url)?.database(&database);
+        let pools = guarded_pools::<Self>(options, pools, &guard).await?;
+        Ok(pools.into_iter().map(SqlStore::from_pool).collect())
     }
 }
