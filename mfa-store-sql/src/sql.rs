@@ -133,6 +133,7 @@ pub(crate) fn sql_for(engine: EngineKind) -> &'static Sql {
 /// The text to send to `engine`, and the argument (1-based) each `?`
 /// takes; empty for `$N` placeholders, which take the arguments in order.
 /// The `?` form of each statement is made on first use and kept.
+#[cfg_attr(not(any_engine), allow(dead_code))]
 pub(crate) fn text_for(engine: EngineKind, sql: &'static str) -> (&'static str, &'static [usize]) {
     type Made = BTreeMap<&'static str, (&'static str, &'static [usize])>;
     static QUESTION_MARKS: Mutex<Made> = Mutex::new(BTreeMap::new());
@@ -153,6 +154,7 @@ pub(crate) fn text_for(engine: EngineKind, sql: &'static str) -> (&'static str, 
 }
 
 /// `sql` with each `$N` replaced by `?`, and the Ns in order.
+#[cfg_attr(not(any_engine), allow(dead_code))]
 fn question_marks(sql: &str) -> (String, Vec<usize>) {
     let mut text = String::with_capacity(sql.len());
     let mut order = Vec::new();
@@ -175,6 +177,7 @@ fn question_marks(sql: &str) -> (String, Vec<usize>) {
 }
 
 /// The highest `$N` in `sql`: the number of arguments it takes.
+#[cfg_attr(not(any_engine), allow(dead_code))]
 pub(crate) fn argument_count(sql: &str) -> usize {
     question_marks(sql).1.into_iter().max().unwrap_or(0)
 }
@@ -507,6 +510,7 @@ pub(crate) const DUMP: &[(&str, &str)] = &[
 ];
 
 /// The migrations table: kept apart from the host application's.
+#[cfg_attr(not(any_engine), allow(dead_code))]
 pub(crate) const MIGRATIONS_TABLE: &str = "_mfa_migrations";
 
 #[cfg(test)]
