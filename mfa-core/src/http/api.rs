@@ -270,6 +270,9 @@ impl<S, N, C, D> core::fmt::Debug for Api<S, N, C, D> {
 struct Current {
     session: MfaSession,
     changed: bool,
+    /// A remembered browser raised the session just now: like a
+    /// verification, its id must be cycled.
+    raised: bool,
     decision: Decision,
 }
 
@@ -314,7 +317,8 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
     /// Otherwise: a verification made before the subject's current
     /// factors existed (an administrator reset, MFA turned off, the last
     /// factor removed) no longer counts; the remember-device cookie is
-    /// checked again; and the policy decides.
+    /// checked again; and the policy decides. A session the cookie raises
+    /// is `raised`: the caller cycles its id, as after a verification.
     async fn current(
         &self,
         subject: &Subject,
@@ -327,6 +331,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
             return Ok(Current {
                 session,
                 changed: false,
+                raised: false,
                 decision: Decision::Allow,
             });
         }
@@ -355,6 +360,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         };
         Ok(Current {
             changed: session != before,
+            raised: session.state.device_remembered && !before.state.device_remembered,
             session,
             decision,
         })
@@ -377,7 +383,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         let session = if current.changed {
             SessionUpdate::Replace {
                 session: current.session,
-                renew_id: false,
+                renew_id: current.raised,
             }
         } else {
             SessionUpdate::Keep
@@ -423,7 +429,13 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
     async fn route(&self, request: ApiRequest<'_>) -> core::result::Result<ApiResponse, Problem> {
         let matched = match routes::lookup(request.facts.method, request.path) {
             Lookup::Found(matched) => matched,
-            Lookup::WrongMethod => return Err(ProblemCode::MethodNotAllowed.into()),
+            Lookup::WrongMethod => {
+                let allow = routes::methods(request.path).join(", ");
+                return Ok(
+                    ApiResponse::problem(&Problem::new(ProblemCode::MethodNotAllowed))
+                        .header("allow", allow),
+                );
+            }
             Lookup::Missing => {
                 return Err(Problem::new(ProblemCode::NotFound).detail("no such endpoint"));
             }
@@ -455,8 +467,24 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                 Decision::EnrollNow { .. } => return Err(ProblemCode::EnrollmentRequired.into()),
             }
         }
-        if route.access == Access::Admin && !subject.roles.contains(&self.config.admin_role) {
-            return Err(ProblemCode::NotAdmin.into());
+        if route.access == Access::Admin {
+            if !subject.roles.contains(&self.config.admin_role) {
+                return Err(ProblemCode::NotAdmin.into());
+            }
+            // The policy may let an administrator through without a
+            // second step (no factor under an optional rule, or a
+            // remembered browser); the policy and other people's factors
+            // are never one password away.
+            if current.session.state.verified_at.is_none() {
+                let factors = self.mfa.factors(subject).await?;
+                let enrolled = factors.authenticators > 0 || !factors.channels.is_empty();
+                return Err(if enrolled {
+                    ProblemCode::MfaRequired
+                } else {
+                    ProblemCode::EnrollmentRequired
+                }
+                .into());
+            }
         }
         let call = Call {
             subject,
@@ -470,7 +498,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         Ok(match (&response.session, current.changed) {
             (SessionUpdate::Keep, true) => response.session(SessionUpdate::Replace {
                 session: current.session,
-                renew_id: false,
+                renew_id: current.raised,
             }),
             _ => response,
         })

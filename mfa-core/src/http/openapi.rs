@@ -143,7 +143,11 @@ fn responses(endpoint: Endpoint, access: Access) -> Value {
             ProblemCode::EnrollmentRequired,
             ProblemCode::StepUpRequired,
         ]),
-        Access::Admin => codes.extend([ProblemCode::MfaRequired, ProblemCode::NotAdmin]),
+        Access::Admin => codes.extend([
+            ProblemCode::MfaRequired,
+            ProblemCode::EnrollmentRequired,
+            ProblemCode::NotAdmin,
+        ]),
         _ => {}
     }
     match endpoint {
