@@ -450,6 +450,7 @@ macro_rules! __http_contract_list {
                 too_many_wrong_codes_lock_with_retry_after,
                 codes_asked_for_too_soon_are_429,
                 what_the_policy_forbids_is_403,
+                a_failing_message_service_is_503,
                 // The known failures of other products.
                 password_only_sessions_reach_nothing_protected,
                 a_session_from_before_verification_is_dead,

@@ -6,8 +6,8 @@ use core::time::Duration;
 use serde_json::{Value, json};
 
 use super::{
-    THIRTY_DAYS, expect_json, expect_problem, mfa, new_browser, now, policy_with_agents, rule,
-    signed_up, text,
+    DEVICE_COOKIE, THIRTY_DAYS, expect_json, expect_problem, mfa, new_browser, now,
+    policy_with_agents, rule, signed_up, text,
 };
 use crate::http::{Access, ROUTES};
 use crate::policy::Policy;
@@ -220,12 +220,12 @@ pub async fn admin_endpoints_need_a_verified_administrator<H: Harness>(harness: 
     };
     expect_json(&remembered, 200, "root remembers this browser");
     let device = root
-        .cookie("mfa_device")
+        .cookie(DEVICE_COOKIE)
         .expect("the remember-device cookie")
         .to_owned();
     let mut password_only = new_browser(harness, "root");
     let mut remembered_only = new_browser(harness, "root");
-    remembered_only.set_cookies(vec![("mfa_device".to_owned(), device)]);
+    remembered_only.set_cookies(vec![(DEVICE_COOKIE.to_owned(), device)]);
     let gated = remembered_only.send("GET", PROTECTED, None, &[]).await;
     expect_json(&gated, 200, "gate, remembered browser");
     for route in &admin_routes {

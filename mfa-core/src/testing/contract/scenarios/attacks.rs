@@ -7,16 +7,13 @@ use core::time::Duration;
 use serde_json::{Value, json};
 
 use super::{
-    FIREFOX, THIRTY_DAYS, enroll_totp, expect_json, expect_no_content, expect_problem,
-    expect_redirect, join_all, mfa, new_browser, now, register_email, sent_code, session_cookies,
-    signed_up, text, verify_totp,
+    DEVICE_COOKIE, FIREFOX, THIRTY_DAYS, enroll_totp, expect_json, expect_no_content,
+    expect_problem, expect_redirect, join_all, mfa, new_browser, now, register_email, sent_code,
+    session_cookies, signed_up, text, verify_totp,
 };
 use crate::http::{Access, ROUTES};
 use crate::subject::Channel;
 use crate::testing::contract::{Browser, Harness, PROTECTED, TestResponse};
-
-/// The device cookie's name in the test world.
-const DEVICE: &str = "mfa_device";
 
 /// A request to `route` with placeholder parameters and, where it takes
 /// one, a JSON body.
@@ -113,17 +110,13 @@ pub async fn a_session_from_before_verification_is_dead<H: Harness>(harness: &H)
         .send(
             "POST",
             &mfa("/verify"),
-            Some(json!({"method": "totp", "code": code, "remember_device": true})),
+            Some(json!({"method": "totp", "code": code})),
             &[],
         )
         .await;
     expect_json(&verified, 200, "POST /verify");
-    let device = alice
-        .cookie(DEVICE)
-        .expect("the remember-device cookie")
-        .to_owned();
     assert_ne!(
-        session_cookies(&alice, DEVICE),
+        session_cookies(&alice, DEVICE_COOKIE),
         before,
         "the session cookie changes on verification"
     );
@@ -170,13 +163,13 @@ pub async fn a_session_from_before_verification_is_dead<H: Harness>(harness: &H)
         .await;
     expect_json(&verified, 200, "bob remembers a browser");
     let bob_device = elsewhere
-        .cookie(DEVICE)
+        .cookie(DEVICE_COOKIE)
         .expect("the remember-device cookie")
         .to_owned();
     let gated = bob.send("GET", PROTECTED, None, &[]).await;
     expect_problem(&gated, 401, "mfa_required", "bob's session, enrolled");
     let mut jar = unraised.clone();
-    jar.push((DEVICE.to_owned(), bob_device));
+    jar.push((DEVICE_COOKIE.to_owned(), bob_device));
     bob.set_cookies(jar);
     let gated = bob.send("GET", PROTECTED, None, &[]).await;
     expect_json(
@@ -196,10 +189,9 @@ pub async fn a_session_from_before_verification_is_dead<H: Harness>(harness: &H)
 
     // Bob (who has a factor) with alice's verified session.
     let mut bob = new_browser(harness, "bob");
-    bob.set_cookies(session_cookies(&alice, DEVICE));
+    bob.set_cookies(session_cookies(&alice, DEVICE_COOKIE));
     let gated = bob.send("GET", PROTECTED, None, &[]).await;
     expect_problem(&gated, 401, "mfa_required", "bob with alice's session");
-    drop(device);
 }
 
 /// (3) Whatever `next` a request carries, the redirect to the verify
@@ -598,7 +590,7 @@ async fn remember<H: Harness>(browser: &mut Browser<'_, H>, phone: &super::Phone
         .await;
     expect_json(&response, 200, "verify, remember this browser");
     browser
-        .cookie(DEVICE)
+        .cookie(DEVICE_COOKIE)
         .expect("the remember-device cookie")
         .to_owned()
 }
@@ -606,7 +598,7 @@ async fn remember<H: Harness>(browser: &mut Browser<'_, H>, phone: &super::Phone
 /// A new session holding only the remember-device cookie `token`.
 fn with_device<'h, H: Harness>(harness: &'h H, subject: &str, token: &str) -> Browser<'h, H> {
     let mut browser = new_browser(harness, subject);
-    browser.set_cookies(vec![(DEVICE.to_owned(), token.to_owned())]);
+    browser.set_cookies(vec![(DEVICE_COOKIE.to_owned(), token.to_owned())]);
     browser
 }
 

@@ -5,8 +5,8 @@ use core::time::Duration;
 use serde_json::{Value, json};
 
 use super::{
-    FIREFOX, Phone, THIRTY_DAYS, expect_json, expect_no_content, expect_problem, mfa, new_browser,
-    now, rule, sent_code, text,
+    DEVICE_COOKIE, FIREFOX, Phone, THIRTY_DAYS, expect_json, expect_no_content, expect_problem,
+    mfa, new_browser, now, rule, sent_code, text,
 };
 use crate::subject::Channel;
 use crate::testing::contract::{Harness, PROTECTED};
@@ -266,8 +266,9 @@ pub async fn every_profile_endpoint_on_its_success_path<H: Harness>(harness: &H)
         .iter()
         .filter(|(n, _)| n.eq_ignore_ascii_case("set-cookie"))
         .map(|(_, v)| v.as_str())
-        .find(|v| v.starts_with("mfa_device="))
-        .unwrap_or_else(|| panic!("no mfa_device cookie in {:?}", remembered.headers));
+        .find(|v| v.starts_with(&format!("{DEVICE_COOKIE}=")))
+        .unwrap_or_else(|| panic!("no remember-device cookie in {:?}", remembered.headers));
+    assert_eq!(world.config.device_cookie.name, DEVICE_COOKIE);
     for attribute in ["Path=/", "Max-Age=2592000", "HttpOnly", "SameSite=Lax"] {
         assert!(
             cookie.split("; ").any(|a| a == attribute),

@@ -68,6 +68,9 @@ pub(super) const SOURCES: &[&str] = &[
 /// A browser's `User-Agent` in the scenarios that remember a device.
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
+/// The remember-device cookie's name in [`World::new`]'s configuration.
+const DEVICE_COOKIE: &str = "mfa_device";
+
 /// Seconds in the default remember-device period (30 days).
 const THIRTY_DAYS: u64 = 30 * 86_400;
 
