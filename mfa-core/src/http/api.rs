@@ -38,7 +38,8 @@ pub struct HttpConfig {
     /// adapter mounts them there).
     pub prefix: String,
     /// The application's page for the second step; browsers that need it
-    /// are redirected there with `?next=`.
+    /// are redirected there with `next=` (a local path) added to its
+    /// query.
     pub verify_page: String,
     /// The application's page for setting up a factor.
     pub enroll_page: String,
@@ -408,7 +409,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         };
         let response = if request.html {
             let next = safe_next(request.path_and_query);
-            let location = format!("{}?next={}", refusal.1, percent_encode(next));
+            let location = with_next(refusal.1, next);
             ApiResponse::empty(303)
                 .header("location", location)
                 .header("cache-control", "no-store")
@@ -847,6 +848,13 @@ fn audit_query(query: Option<&str>) -> core::result::Result<AuditQuery, Problem>
     Ok(result)
 }
 
+/// `page` with `next` (percent-encoded) added to its query: `?next=`,
+/// or `&next=` when the page has a query already (`/login?step=2`).
+fn with_next(page: &str, next: &str) -> String {
+    let separator = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{separator}next={}", percent_encode(next))
+}
+
 /// Percent-encodes a query value (unreserved characters and `/` pass).
 fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -906,6 +914,15 @@ mod tests {
         assert_eq!(percent_encode("/a?b=c"), "/a%3Fb%3Dc");
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%4"), None);
+    }
+
+    #[test]
+    fn next_joins_the_page_query() {
+        assert_eq!(with_next("/verify", "/a?b=c"), "/verify?next=/a%3Fb%3Dc");
+        assert_eq!(
+            with_next("/login?step=2", "/tickets"),
+            "/login?step=2&next=/tickets"
+        );
     }
 
     #[test]
