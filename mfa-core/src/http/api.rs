@@ -38,7 +38,8 @@ pub struct HttpConfig {
     /// adapter mounts them there).
     pub prefix: String,
     /// The application's page for the second step; browsers that need it
-    /// are redirected there with `?next=`.
+    /// are redirected there with `next=` (a local path) added to its
+    /// query.
     pub verify_page: String,
     /// The application's page for setting up a factor.
     pub enroll_page: String,
@@ -270,6 +271,9 @@ impl<S, N, C, D> core::fmt::Debug for Api<S, N, C, D> {
 struct Current {
     session: MfaSession,
     changed: bool,
+    /// A remembered browser raised the session just now: like a
+    /// verification, its id must be cycled.
+    raised: bool,
     decision: Decision,
 }
 
@@ -314,7 +318,8 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
     /// Otherwise: a verification made before the subject's current
     /// factors existed (an administrator reset, MFA turned off, the last
     /// factor removed) no longer counts; the remember-device cookie is
-    /// checked again; and the policy decides.
+    /// checked again; and the policy decides. A session the cookie raises
+    /// is `raised`: the caller cycles its id, as after a verification.
     async fn current(
         &self,
         subject: &Subject,
@@ -334,6 +339,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
             return Ok(Current {
                 session,
                 changed: false,
+                raised: false,
                 decision,
             });
         }
@@ -366,6 +372,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         };
         Ok(Current {
             changed: session != before,
+            raised: session.state.device_remembered && !before.state.device_remembered,
             session,
             decision,
         })
@@ -388,7 +395,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         let session = if current.changed {
             SessionUpdate::Replace {
                 session: current.session,
-                renew_id: false,
+                renew_id: current.raised,
             }
         } else {
             SessionUpdate::Keep
@@ -413,7 +420,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         };
         let response = if request.html {
             let next = safe_next(request.path_and_query);
-            let location = format!("{}?next={}", refusal.1, percent_encode(next));
+            let location = with_next(refusal.1, next);
             ApiResponse::empty(303)
                 .header("location", location)
                 .header("cache-control", "no-store")
@@ -454,7 +461,13 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
     async fn route(&self, request: ApiRequest<'_>) -> core::result::Result<ApiResponse, Problem> {
         let matched = match routes::lookup(request.facts.method, request.path) {
             Lookup::Found(matched) => matched,
-            Lookup::WrongMethod => return Err(ProblemCode::MethodNotAllowed.into()),
+            Lookup::WrongMethod => {
+                let allow = routes::methods(request.path).join(", ");
+                return Ok(
+                    ApiResponse::problem(&Problem::new(ProblemCode::MethodNotAllowed))
+                        .header("allow", allow),
+                );
+            }
             Lookup::Missing => {
                 return Err(Problem::new(ProblemCode::NotFound).detail("no such endpoint"));
             }
@@ -491,6 +504,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
             Current {
                 session: request.session.clone().for_subject(&subject.id),
                 changed: false,
+                raised: false,
                 decision: Decision::Allow,
             }
         } else {
@@ -505,8 +519,24 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                 Decision::EnrollNow { .. } => return Err(ProblemCode::EnrollmentRequired.into()),
             }
         }
-        if route.access == Access::Admin && !subject.roles.contains(&self.config.admin_role) {
-            return Err(ProblemCode::NotAdmin.into());
+        if route.access == Access::Admin {
+            if !subject.roles.contains(&self.config.admin_role) {
+                return Err(ProblemCode::NotAdmin.into());
+            }
+            // The policy may let an administrator through without a
+            // second step (no factor under an optional rule, or a
+            // remembered browser); the policy and other people's factors
+            // are never one password away.
+            if current.session.state.verified_at.is_none() {
+                let factors = self.mfa.factors(subject).await?;
+                let enrolled = factors.authenticators > 0 || !factors.channels.is_empty();
+                return Err(if enrolled {
+                    ProblemCode::MfaRequired
+                } else {
+                    ProblemCode::EnrollmentRequired
+                }
+                .into());
+            }
         }
         let call = Call {
             subject,
@@ -520,7 +550,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         Ok(match (&response.session, current.changed) {
             (SessionUpdate::Keep, true) => response.session(SessionUpdate::Replace {
                 session: current.session,
-                renew_id: false,
+                renew_id: current.raised,
             }),
             _ => response,
         })
@@ -869,6 +899,13 @@ fn audit_query(query: Option<&str>) -> core::result::Result<AuditQuery, Problem>
     Ok(result)
 }
 
+/// `page` with `next` (percent-encoded) added to its query: `?next=`,
+/// or `&next=` when the page has a query already (`/login?step=2`).
+fn with_next(page: &str, next: &str) -> String {
+    let separator = if page.contains('?') { '&' } else { '?' };
+    format!("{page}{separator}next={}", percent_encode(next))
+}
+
 /// Percent-encodes a query value (unreserved characters and `/` pass).
 fn percent_encode(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
@@ -928,6 +965,15 @@ mod tests {
         assert_eq!(percent_encode("/a?b=c"), "/a%3Fb%3Dc");
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%4"), None);
+    }
+
+    #[test]
+    fn next_joins_the_page_query() {
+        assert_eq!(with_next("/verify", "/a?b=c"), "/verify?next=/a%3Fb%3Dc");
+        assert_eq!(
+            with_next("/login?step=2", "/tickets"),
+            "/login?step=2&next=/tickets"
+        );
     }
 
     #[test]

@@ -143,7 +143,11 @@ fn responses(endpoint: Endpoint, access: Access) -> Value {
             ProblemCode::EnrollmentRequired,
             ProblemCode::StepUpRequired,
         ]),
-        Access::Admin => codes.extend([ProblemCode::MfaRequired, ProblemCode::NotAdmin]),
+        Access::Admin => codes.extend([
+            ProblemCode::MfaRequired,
+            ProblemCode::EnrollmentRequired,
+            ProblemCode::NotAdmin,
+        ]),
         _ => {}
     }
     match endpoint {
@@ -178,6 +182,30 @@ fn responses(endpoint: Endpoint, access: Access) -> Value {
             };
             *description = Value::String(joined);
         }
+    }
+    // Locks, sends too soon and an unavailable back end say when to try
+    // again.
+    for status in ["429", "503"] {
+        if let Some(Value::Object(answer)) = out.get_mut(status) {
+            answer.insert(
+                "headers".to_owned(),
+                json!({"Retry-After": {
+                    "description": "Seconds until trying again makes sense (also `retry_after` in the body)",
+                    "schema": {"type": "integer", "minimum": 1},
+                }}),
+            );
+        }
+    }
+    if endpoint == Endpoint::Verify
+        && let Some(Value::Object(answer)) = out.get_mut("200")
+    {
+        answer.insert(
+            "headers".to_owned(),
+            json!({"Set-Cookie": {
+                "description": "The remember-device cookie, when `remember_device` was asked for and the policy allows it",
+                "schema": {"type": "string"},
+            }}),
+        );
     }
     Value::Object(out)
 }
@@ -258,5 +286,20 @@ mod tests {
             }
         }
         assert_eq!(operations, ROUTES.len());
+    }
+
+    #[test]
+    fn waits_are_documented_as_retry_after() {
+        let doc = document("/mfa");
+        let verify = &doc["paths"]["/verify"]["post"]["responses"];
+        for status in ["429", "503"] {
+            assert!(
+                verify[status]["headers"]["Retry-After"].is_object(),
+                "{status}"
+            );
+        }
+        assert!(verify["200"]["headers"]["Set-Cookie"].is_object());
+        let send = &doc["paths"]["/send/{channel}"]["post"]["responses"];
+        assert!(send["429"]["headers"]["Retry-After"].is_object());
     }
 }

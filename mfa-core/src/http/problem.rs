@@ -41,8 +41,8 @@ pub enum ProblemCode {
     /// 403: the policy does not allow this (MFA or the method is disabled,
     /// MFA is required so the last factor stays).
     ForbiddenByPolicy,
-    /// 403: an administrator's endpoint, and this subject is not one (or
-    /// has not passed the second step).
+    /// 403: an administrator's endpoint, and this subject does not have
+    /// the administrator role.
     NotAdmin,
     /// 403: a state-changing request from another site.
     CrossSite,
@@ -51,7 +51,8 @@ pub enum ProblemCode {
     /// 409: not possible in the current state (no address on file, the
     /// channel is not registered, too many authenticators).
     Precondition,
-    /// 405: the path exists, the method does not.
+    /// 405: the path exists, the method does not (the `Allow` header
+    /// lists the methods it has).
     MethodNotAllowed,
     /// 503: the store or the message service is unavailable; see
     /// `Retry-After`.

@@ -17,7 +17,9 @@ pub enum Access {
     /// A subject whose session passed the second step (or who has no
     /// second factor and is not required to).
     Verified,
-    /// A verified subject with the administrator role.
+    /// A subject with the administrator role whose session passed the
+    /// second step itself: a remembered browser is not enough, and an
+    /// administrator without a factor must enroll one first.
     Admin,
 }
 
@@ -280,6 +282,16 @@ pub(crate) fn lookup<'a>(method: &str, path: &'a str) -> Lookup<'a> {
     }
 }
 
+/// The methods `path` (under the prefix) has, in table order: the
+/// `Allow` header of a 405.
+pub(crate) fn methods(path: &str) -> Vec<&'static str> {
+    ROUTES
+        .iter()
+        .filter(|route| matches(route.path, path).is_some())
+        .map(|route| route.method)
+        .collect()
+}
+
 /// Whether `path` fits `template`; the one `{param}` segment's value.
 fn matches<'a>(template: &str, path: &'a str) -> Option<Option<&'a str>> {
     let mut param = None;
@@ -322,6 +334,9 @@ mod tests {
             }
         }
         assert_eq!(lookup("DELETE", "/status"), Lookup::WrongMethod);
+        assert_eq!(methods("/status"), ["GET"]);
+        assert_eq!(methods("/admin/policy"), ["GET", "PUT"]);
+        assert!(methods("/nope").is_empty());
         assert_eq!(lookup("GET", "/nope"), Lookup::Missing);
         assert_eq!(lookup("GET", "/status/"), Lookup::Missing);
         assert_eq!(lookup("POST", "/channels//confirm"), Lookup::Missing);

@@ -10,10 +10,18 @@
 //! that puts the [`Subject`] named by the [`SUBJECT_HEADER`] request header
 //! (one of [`World::subjects`]) into the request's extensions.
 //!
+//! The behaviour every adapter must reproduce is the reference harness's
+//! (`mfa-core/tests/http_contract.rs`): [`Api`] called
+//! directly, with no web framework, sessions kept server-side under a
+//! random id in a cookie, the id renewed whenever the core asks for it.
+//!
 //! ```ignore
 //! // tests/contract.rs of an adapter
 //! mfa_core::http_contract_suite!(axum, || async { MyHarness::new(World::new()) });
 //! ```
+//!
+//! The scenarios are listed in [`CASES`]; each is a function of
+//! [`scenarios`], callable on its own to debug it.
 
 use core::future::Future;
 use core::time::Duration;
@@ -21,7 +29,7 @@ use std::sync::Arc;
 
 use super::{ManualClock, RecordingNotifier};
 use crate::clock::Timestamp;
-use crate::http::{Directory, HttpConfig};
+use crate::http::{Api, Directory, HttpConfig};
 use crate::seal::{Sealer, SealingKey};
 use crate::service::{Mfa, MfaConfig};
 use crate::subject::{Role, Subject, SubjectId};
@@ -40,6 +48,9 @@ pub const SUBJECT_HEADER: &str = "x-test-subject";
 
 /// The service every harness uses.
 pub type TestMfa = Mfa<MemoryStore, RecordingNotifier, ManualClock>;
+
+/// The endpoints and gate every harness serves: [`World::api`].
+pub type TestApi = Api<MemoryStore, RecordingNotifier, ManualClock, TestDirectory>;
 
 /// A request as the suite sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -184,6 +195,14 @@ impl World {
     pub fn advance(&self, by: Duration) -> Timestamp {
         self.clock.advance(by)
     }
+
+    /// The endpoints and gate over this world's service and
+    /// configuration, with [`TestDirectory`] as the user directory: what
+    /// an adapter under test wraps.
+    #[must_use]
+    pub fn api(&self) -> TestApi {
+        Api::new(Arc::clone(&self.mfa), self.config.clone()).with_directory(TestDirectory)
+    }
 }
 
 impl Default for World {
@@ -238,13 +257,8 @@ impl<'h, H: Harness> Browser<'h, H> {
         if let Some(subject) = &self.subject {
             headers.push((SUBJECT_HEADER.to_owned(), subject.clone()));
         }
-        if !self.cookies.is_empty() {
-            let jar: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect();
-            headers.push(("cookie".to_owned(), jar.join("; ")));
+        if let Some(jar) = self.cookie_header() {
+            headers.push(("cookie".to_owned(), jar));
         }
         let body = match body {
             Some(json) => {
@@ -268,6 +282,63 @@ impl<'h, H: Harness> Browser<'h, H> {
             .await;
         self.keep_cookies(&response);
         response
+    }
+
+    /// Sends `method uri` with exactly `body` and `headers` (names any
+    /// case), plus only the subject header and the cookie jar: no
+    /// `Sec-Fetch-Site` and no `Content-Type` unless given. For requests
+    /// a page on another site, a form or a broken client would send.
+    pub async fn send_raw(
+        &mut self,
+        method: &str,
+        uri: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut all: Vec<(String, String)> = headers
+            .iter()
+            .map(|(n, v)| (n.to_ascii_lowercase(), (*v).to_owned()))
+            .collect();
+        if let Some(subject) = &self.subject {
+            all.push((SUBJECT_HEADER.to_owned(), subject.clone()));
+        }
+        if let Some(jar) = self.cookie_header() {
+            all.push(("cookie".to_owned(), jar));
+        }
+        let response = self
+            .harness
+            .send(TestRequest {
+                method: method.to_owned(),
+                uri: uri.to_owned(),
+                headers: all,
+                body,
+            })
+            .await;
+        self.keep_cookies(&response);
+        response
+    }
+
+    /// Another tab of this browser: the same subject and a copy of the
+    /// cookie jar (from then on each keeps its own jar), so that two
+    /// requests of one session can be sent at the same time.
+    #[must_use]
+    pub fn fork(&self) -> Self {
+        Self {
+            harness: self.harness,
+            subject: self.subject.clone(),
+            cookies: self.cookies.clone(),
+        }
+    }
+
+    /// The `Cookie` header this browser sends, if it holds any cookie.
+    fn cookie_header(&self) -> Option<String> {
+        (!self.cookies.is_empty()).then(|| {
+            self.cookies
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
     }
 
     /// The cookie `name` this browser holds.
@@ -310,57 +381,7 @@ impl<'h, H: Harness> Browser<'h, H> {
     }
 }
 
-/// The contract scenarios, one function each. Every scenario builds its
-/// own subjects' state through the HTTP endpoints and asserts statuses
-/// and bodies; it panics (an assertion) when the adapter breaks the
-/// contract.
-pub mod scenarios {
-    use super::*;
-
-    /// A request without an authenticated subject is 401
-    /// `not_authenticated` on the gate and on every endpoint but the
-    /// OpenAPI document.
-    pub async fn no_subject_is_not_authenticated<H: Harness>(harness: &H) {
-        let mut anonymous = Browser::new(harness, None);
-        let gate = anonymous.send("GET", PROTECTED, None, &[]).await;
-        assert_eq!(gate.status, 401, "gate");
-        assert_eq!(gate.json()["code"], "not_authenticated");
-        assert_eq!(
-            gate.header("content-type"),
-            Some(crate::http::PROBLEM_JSON),
-            "problem+json"
-        );
-        for route in crate::http::ROUTES {
-            let uri = format!(
-                "{PREFIX}{}",
-                route
-                    .path
-                    .replace("{channel}", "email")
-                    .replace("{id}", "x")
-            );
-            let body =
-                (route.method != "GET" && route.method != "DELETE").then(|| serde_json::json!({}));
-            let response = anonymous.send(route.method, &uri, body, &[]).await;
-            if route.access == crate::http::Access::Public {
-                assert_eq!(response.status, 200, "{} {uri}", route.method);
-            } else {
-                assert_eq!(response.status, 401, "{} {uri}", route.method);
-                assert_eq!(response.json()["code"], "not_authenticated");
-            }
-        }
-    }
-
-    /// The ungated route answers without the second step; the gated one
-    /// passes a subject who has no factor under the default (optional)
-    /// policy.
-    pub async fn routes_open_to_a_subject_without_factors<H: Harness>(harness: &H) {
-        let mut alice = Browser::new(harness, Some("alice"));
-        assert_eq!(alice.send("GET", PUBLIC, None, &[]).await.status, 200);
-        let gated = alice.send("GET", PROTECTED, None, &[]).await;
-        assert_eq!(gated.status, 200);
-        assert_eq!(gated.json()["ok"], true);
-    }
-}
+pub mod scenarios;
 
 /// Runs `scenario` to completion on a fresh single-threaded tokio runtime
 /// (with a `LocalSet`, so futures that are not `Send` work), failing the
@@ -379,18 +400,17 @@ pub fn run_local<F: Future<Output = ()>>(scenario: F) {
     };
     let local = tokio::task::LocalSet::new();
     let limit = Duration::from_secs(60);
-    if runtime
-        .block_on(local.run_until(tokio::time::timeout(limit, scenario)))
-        .is_err()
-    {
+    // The timer is made inside the runtime: `timeout` needs its context.
+    let timed = async { tokio::time::timeout(limit, scenario).await };
+    if runtime.block_on(local.run_until(timed)).is_err() {
         panic!("the scenario did not finish within {limit:?}");
     }
 }
 
 /// Runs the HTTP contract suite against one adapter: expands to `mod
-/// name { … }` with one `#[test]` per scenario. `factory` is an
-/// expression of type `impl Fn() -> impl Future<Output = H>` with `H:`
-/// [`Harness`], called once per scenario. Scenarios run through
+/// name { … }` with one `#[test]` per scenario of [`CASES`]. `factory`
+/// is an expression of type `impl Fn() -> impl Future<Output = H>` with
+/// `H:` [`Harness`], called once per scenario. Scenarios run through
 /// [`run_local`], or through `run = runner` (any callable that takes the
 /// scenario's future and drives it to completion, such as
 /// `|f| actix_web::rt::System::new().block_on(f)`).
@@ -400,11 +420,64 @@ macro_rules! http_contract_suite {
         $crate::http_contract_suite!($name, $factory, run = $crate::testing::contract::run_local);
     };
     ($name:ident, $factory:expr, run = $run:expr $(,)?) => {
-        $crate::__http_contract_cases! {
-            $name, $factory, $run;
-            no_subject_is_not_authenticated,
-            routes_open_to_a_subject_without_factors,
+        $crate::__http_contract_list! { __http_contract_cases! { $name, $factory, $run; } }
+    };
+}
+
+/// The one list of contract scenarios: calls `$callback! { $($args)*
+/// [scenarios] }`. Both the tests [`http_contract_suite!`] generates and
+/// [`CASES`] come from it, and a unit test checks that it names every
+/// public scenario function of [`scenarios`] once.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __http_contract_list {
+    ($callback:ident! { $($args:tt)* }) => {
+        $crate::$callback! {
+            $($args)*
+            [
+                // Basics.
+                no_subject_is_not_authenticated,
+                routes_open_to_a_subject_without_factors,
+                unknown_paths_are_404_and_wrong_methods_405,
+                the_openapi_document_is_served,
+                // Success paths.
+                every_profile_endpoint_on_its_success_path,
+                administrator_endpoints_on_their_success_path,
+                // Errors.
+                broken_bodies_are_4xx_problems,
+                bad_values_are_4xx_never_5xx,
+                refused_and_replayed_codes_get_one_answer,
+                too_many_wrong_codes_lock_with_retry_after,
+                codes_asked_for_too_soon_are_429,
+                what_the_policy_forbids_is_403,
+                a_failing_message_service_is_503,
+                // The known failures of other products.
+                password_only_sessions_reach_nothing_protected,
+                a_session_from_before_verification_is_dead,
+                redirects_stay_on_this_site,
+                cross_site_and_form_requests_change_nothing,
+                sensitive_changes_need_a_fresh_code,
+                the_same_code_at_once_is_accepted_once,
+                parallel_guesses_are_throttled_for_every_session,
+                remembered_devices_are_bound_revocable_and_reset,
+                admin_endpoints_need_a_verified_administrator,
+                // Enforcement.
+                a_grace_period_sends_the_enroll_by_header,
+                no_grace_means_enrollment_first,
+            ]
         }
+    };
+}
+
+/// Implementation detail of [`http_contract_suite!`]: the names as
+/// [`CASES`].
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __http_contract_names {
+    ([$($case:ident),* $(,)?]) => {
+        /// Every scenario, by name, as
+        /// [`http_contract_suite!`](crate::http_contract_suite) runs them.
+        pub const CASES: &[&str] = &[$(stringify!($case)),*];
     };
 }
 
@@ -412,7 +485,7 @@ macro_rules! http_contract_suite {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __http_contract_cases {
-    ($name:ident, $factory:expr, $run:expr; $($case:ident),* $(,)?) => {
+    ($name:ident, $factory:expr, $run:expr; [$($case:ident),* $(,)?]) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -428,4 +501,50 @@ macro_rules! __http_contract_cases {
             )*
         }
     };
+}
+
+crate::__http_contract_list! { __http_contract_names! {} }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    /// Every `pub async fn` at the start of a line in the scenarios'
+    /// sources.
+    fn public_scenarios() -> BTreeSet<String> {
+        let mut found = BTreeSet::new();
+        for source in super::scenarios::SOURCES {
+            for (i, _) in source.match_indices("\npub async fn ") {
+                let name: String = source[i + 14..]
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
+                found.insert(name);
+            }
+        }
+        found
+    }
+
+    #[test]
+    fn the_case_list_names_every_public_scenario_once() {
+        let listed: BTreeSet<String> = super::CASES.iter().map(|c| (*c).to_owned()).collect();
+        assert_eq!(
+            listed.len(),
+            super::CASES.len(),
+            "a scenario is listed twice"
+        );
+        assert_eq!(
+            listed,
+            public_scenarios(),
+            "the macro's case list and the public scenario functions differ"
+        );
+    }
+
+    #[test]
+    fn the_check_sees_the_scenarios() {
+        let found = public_scenarios();
+        assert!(found.len() >= 20, "{found:?}");
+        assert!(found.contains("no_subject_is_not_authenticated"));
+        assert!(found.contains("the_same_code_at_once_is_accepted_once"));
+    }
 }
