@@ -436,7 +436,7 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
 
     /// Refuses unless the session verified a second factor within the
     /// step-up window.
-    fn require_step_up(&self, session: &SessionState) -> Result<()> {
+    pub(crate) fn require_step_up(&self, session: &SessionState) -> Result<()> {
         let now = self.clock.now();
         match session.verified_at {
             Some(at) if at <= now && now.since(at) < self.config.step_up => Ok(()),
