@@ -1,4 +1,5 @@
 //! The HTTP contract suite on axum, and the route table as mounted.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
 mod common;
 
