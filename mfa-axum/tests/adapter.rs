@@ -201,6 +201,18 @@ fn second_step_then_step_up_through_extractors_and_gate() {
         assert_eq!(alice.send("GET", "/stepped", None, &[]).await.status, 200);
 
         // Someone else's first factor on this session starts from nothing.
+        let mut erin = Browser::new(&harness, Some("erin"));
+        erin.set_cookies(alice.cookies());
+        assert_eq!(
+            erin.send("GET", PROTECTED, None, &[]).await.status,
+            200,
+            "no factor"
+        );
+        let stepped = erin.send("GET", "/stepped", None, &[]).await;
+        assert_eq!(
+            (stepped.status, stepped.json()["code"].clone()),
+            (403, json!("step_up_required"))
+        );
         let mut bob = Browser::new(&harness, Some("bob"));
         bob.set_cookies(alice.cookies());
         let _ = enroll(world, "bob").await;
