@@ -97,15 +97,19 @@
 //! `AuthManagerLayer` that maps `auth_session.user` to a
 //! [`mfa_core::Subject`] (id, roles, e-mail and phone for codes) and
 //! inserts it into the request's extensions, exactly like
-//! `first_factor` above. Both keep their state in the same tower-sessions
-//! session (under different keys), so they must share one
-//! `SessionManagerLayer`: this crate uses tower-sessions 0.15, while
-//! axum-login 0.18 depends on tower-sessions 0.14, whose `Session` is
-//! another type. Until axum-login moves to 0.15, either use the
-//! tower-sessions release axum-login uses for the whole application (a
-//! release of this crate on 0.14), or run a second `SessionManagerLayer`
-//! from tower-sessions 0.15 for MFA (its own cookie name, set with
-//! `with_name`) beside axum-login's.
+//! `first_factor` above.
+//!
+//! The sessions: this crate uses tower-sessions 0.15, while axum-login
+//! 0.18 depends on tower-sessions 0.14, whose `Session` is another type
+//! (this crate would not find it: every request would be answered 500,
+//! naming the missing `SessionManagerLayer`). Until axum-login moves to
+//! 0.15 and both can share one `SessionManagerLayer`, run the MFA session
+//! layer beside axum-login's: a `SessionManagerLayer` of tower-sessions
+//! 0.15 with its own cookie name (`with_name("mfa_session")`), over a
+//! store of its own. Then end both on sign-out (`flush` the MFA
+//! session in the logout handler): the MFA value is bound to the subject
+//! only, so the same person signing in again in that browser would
+//! otherwise find it still verified.
 //!
 //! ## Security
 //!
