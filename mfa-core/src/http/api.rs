@@ -236,6 +236,22 @@ pub enum GateOutcome {
     Refuse(ApiResponse),
 }
 
+/// What an adapter's extractor asks of a session (see [`Api::require`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Need {
+    /// What the gate asks: the session passed the second step, or the
+    /// subject needs none now.
+    Verified,
+    /// The first factor only: the subject has a factor this session has
+    /// not used yet (a page that asks for the code).
+    SecondStepPending,
+    /// The gate passes and the session verified a second factor within
+    /// the step-up window ([`MfaConfig::step_up`](crate::MfaConfig::step_up)):
+    /// a sensitive action of the application's own.
+    SteppedUp,
+}
+
 /// The header the gate adds when enrollment is due by a deadline.
 pub const ENROLL_BY_HEADER: &str = "mfa-enroll-by";
 
@@ -448,6 +464,84 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         self.mfa
             .require_step_up(&session.state)
             .map_err(|e| Problem::from(&e))
+    }
+
+    /// Whether the session of `request` meets `need`, for an adapter's
+    /// extractors: [`GateOutcome::Pass`] with the session change to apply,
+    /// or [`GateOutcome::Refuse`] with a problem (never a redirect:
+    /// `request.html` is ignored) and the session change to apply all the
+    /// same. Refusals: `not_authenticated` without a subject; for
+    /// [`Need::Verified`], the gate's problems; for
+    /// [`Need::SecondStepPending`], `enrollment_required` when the subject
+    /// must enroll and `precondition` when the second step is not pending
+    /// (passed, or not needed); for [`Need::SteppedUp`], the gate's
+    /// problems, then `step_up_required`.
+    pub async fn require(&self, need: Need, request: GateRequest<'_>) -> GateOutcome {
+        let request = GateRequest {
+            html: false,
+            ..request
+        };
+        match need {
+            Need::Verified => self.gate(request).await,
+            Need::SteppedUp => match self.gate(request).await {
+                GateOutcome::Pass { session, enroll_by } => {
+                    let state = match &session {
+                        SessionUpdate::Replace { session, .. } => session.state,
+                        // Unchanged: as the gate read it (empty if it was
+                        // made for another subject).
+                        SessionUpdate::Keep => request
+                            .subject
+                            .map(|s| request.session.clone().for_subject(&s.id).state)
+                            .unwrap_or_default(),
+                    };
+                    if self.mfa.require_step_up(&state).is_ok() {
+                        GateOutcome::Pass { session, enroll_by }
+                    } else {
+                        let problem = Problem::new(ProblemCode::StepUpRequired);
+                        GateOutcome::Refuse(ApiResponse::problem(&problem).session(session))
+                    }
+                }
+                refused @ GateOutcome::Refuse(_) => refused,
+            },
+            Need::SecondStepPending => {
+                let Some(subject) = request.subject else {
+                    return GateOutcome::Refuse(ApiResponse::problem(&Problem::new(
+                        ProblemCode::NotAuthenticated,
+                    )));
+                };
+                let current = match self
+                    .current(subject, request.session, request.cookies)
+                    .await
+                {
+                    Ok(current) => current,
+                    Err(error) => {
+                        return GateOutcome::Refuse(ApiResponse::problem(&Problem::from(&error)));
+                    }
+                };
+                let session = if current.changed {
+                    SessionUpdate::Replace {
+                        session: current.session,
+                        renew_id: current.raised,
+                    }
+                } else {
+                    SessionUpdate::Keep
+                };
+                let problem = match current.decision {
+                    Decision::VerifyNow { .. } => {
+                        return GateOutcome::Pass {
+                            session,
+                            enroll_by: None,
+                        };
+                    }
+                    Decision::EnrollNow { .. } => Problem::new(ProblemCode::EnrollmentRequired),
+                    Decision::Allow | Decision::EnrollBy { .. } => Problem::new(
+                        ProblemCode::Precondition,
+                    )
+                    .detail("the second step is not pending: this session passed it or needs none"),
+                };
+                GateOutcome::Refuse(ApiResponse::problem(&problem).session(session))
+            }
+        }
     }
 
     /// One request to the endpoints.

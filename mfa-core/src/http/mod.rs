@@ -42,7 +42,7 @@ mod routes;
 
 pub use api::{
     Api, ApiRequest, ApiResponse, Directory, ENROLL_BY_HEADER, GateOutcome, GateRequest,
-    HttpConfig, NoDirectory, SessionUpdate, wants_html,
+    HttpConfig, Need, NoDirectory, SessionUpdate, wants_html,
 };
 pub use bodies::{
     AuditResponse, ConfirmChannelRequest, ConfirmTotpRequest, DevicesResponse, EnrolledResponse,

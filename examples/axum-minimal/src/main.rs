@@ -1,0 +1,107 @@
+//! Run with `cargo run -p axum-minimal`: the smallest complete axum app with
+//! two-factor authentication (SQLite in `axum-minimal.db`, or
+//! `DATABASE_URL`), on <http://127.0.0.1:3000>. With curl (`-b jar -c jar`
+//! keeps the cookies; add `-H 'content-type: application/json'` to posts):
+//!
+//! ```text
+//! POST /login  {"user":"alice","password":"demo"}   first factor
+//! GET  /tickets                                     200 (MFA is optional)
+//! POST /mfa/totp                                    key and QR code
+//! POST /mfa/totp/confirm {"id":"…","code":"…","name":"Phone"}
+//! POST /logout, then /login: GET /tickets is 401 mfa_required until
+//! POST /mfa/verify {"method":"totp","code":"…"}
+//! ```
+
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use mfa_axum::{MfaLayer, Verified};
+use mfa_core::http::{Api, HttpConfig};
+use mfa_core::notify::LogNotifier;
+use mfa_core::seal::{Sealer, SealingKey};
+use mfa_core::{Mfa, MfaConfig, Pepper, Role, Subject, SubjectId, SystemClock};
+use mfa_store_sql::SqliteStore;
+use serde::Deserialize;
+use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
+
+/// Where the first factor keeps the signed-in user.
+const USER_KEY: &str = "user";
+
+#[derive(Deserialize)]
+struct Login {
+    user: String,
+    password: String,
+}
+
+/// The first factor: one hard-coded user (a real app checks a password
+/// hash, e.g. with argon2).
+async fn login(session: Session, Json(login): Json<Login>) -> StatusCode {
+    if login.user != "alice" || login.password != "demo" {
+        return StatusCode::UNAUTHORIZED;
+    }
+    // A new session id at sign-in: an id planted before is worthless.
+    match session.cycle_id().await {
+        Ok(()) => match session.insert(USER_KEY, &login.user).await {
+            Ok(()) => StatusCode::NO_CONTENT,
+            Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+        },
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+async fn logout(session: Session) -> StatusCode {
+    match session.flush().await {
+        Ok(()) => StatusCode::NO_CONTENT,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// The signed-in user as the MFA subject, in the request's extensions.
+async fn subject(session: Session, mut request: Request, next: Next) -> Response {
+    if let Ok(Some(user)) = session.get::<String>(USER_KEY).await {
+        let email = format!("{user}@example.com");
+        if let Ok(id) = SubjectId::new(user) {
+            let subject = Subject::new(id, [Role::AGENT]).with_email(email);
+            request.extensions_mut().insert(subject);
+        }
+    }
+    next.run(request).await
+}
+
+async fn tickets(Verified(who): Verified) -> String {
+    format!("the tickets of {}\n", who.id)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://axum-minimal.db".into());
+    let store = SqliteStore::connect(&url).await?;
+    store.migrate().await?;
+    let config = MfaConfig::new(
+        "Axum Minimal",
+        Pepper::new(&[0x42; 32])?, // demo keys: load yours from a secret store
+        Sealer::new(vec![SealingKey::new(1, [7; 32])])?,
+    );
+    let mfa = Arc::new(Mfa::new(store, LogNotifier, SystemClock, config));
+    let mut http = HttpConfig::default();
+    http.device_cookie.secure = false; // plain HTTP on localhost only
+    let api = Arc::new(Api::new(mfa, http));
+
+    let app = Router::new()
+        .route("/tickets", get(tickets))
+        .layer(MfaLayer::new(api.clone())) // the gate, for the routes above
+        .nest("/mfa", mfa_axum::router(api))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .layer(middleware::from_fn(subject))
+        .layer(SessionManagerLayer::new(MemoryStore::default()).with_secure(false));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+    eprintln!("axum-minimal on http://127.0.0.1:3000");
+    axum::serve(listener, app).await?;
+    Ok(())
+}
