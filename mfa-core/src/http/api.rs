@@ -704,7 +704,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                 let confirmation = mfa
                     .confirm_totp_enrollment(subject, &id, &body.code, &body.name, tolerance)
                     .await?;
-                self.confirmed(confirmation)
+                self.confirmed(confirmation, session)
             }
             Endpoint::StartChannel => {
                 let channel = channel(param)?;
@@ -719,7 +719,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                 let confirmation = mfa
                     .confirm_channel_enrollment(subject, channel, &body.code)
                     .await?;
-                self.confirmed(confirmation)
+                self.confirmed(confirmation, session)
             }
             Endpoint::SendCode => {
                 let outcome = mfa.send_code(subject, channel(param)?).await?;
@@ -895,8 +895,18 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         ApiResponse::problem(&problem)
     }
 
-    fn confirmed(&self, confirmation: Confirmation) -> ApiResponse {
+    /// A confirmation's answer. A new factor changes what the policy asks
+    /// of this session, so the next gate check asks the store again.
+    fn confirmed(&self, confirmation: Confirmation, session: &MfaSession) -> ApiResponse {
         let now = self.now();
+        let recheck = SessionUpdate::Replace {
+            session: MfaSession {
+                checked_at: None,
+                enroll_by: None,
+                ..session.clone()
+            },
+            renew_id: false,
+        };
         match confirmation {
             Confirmation::Enrolled {
                 authenticator,
@@ -909,7 +919,8 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                         .map(|codes| codes.iter().map(|c| c.expose().to_owned()).collect()),
                 },
             )
-            .no_store(),
+            .no_store()
+            .session(recheck),
             Confirmation::Rejected => {
                 ApiResponse::problem(&Problem::new(ProblemCode::CodeRejected))
             }

@@ -15,10 +15,10 @@
 //! directly, with no web framework, sessions kept server-side under a
 //! random id in a cookie, the id renewed whenever the core asks for it.
 //!
-//! ```ignore
-//! // tests/contract.rs of an adapter
-//! mfa_core::http_contract_suite!(axum, || async { MyHarness::new(World::new()) });
-//! ```
+//! An adapter's `tests/contract.rs` implements [`Harness`] over its
+//! framework's in-process client and invokes
+//! `mfa_core::http_contract_suite!(name, factory)` (see
+//! `mfa-axum/tests/contract.rs` and `mfa-actix/tests/contract.rs`).
 //!
 //! The scenarios are listed in [`CASES`]; each is a function of
 //! [`scenarios`], callable on its own to debug it.
