@@ -34,6 +34,8 @@ pub enum AuditAction {
     AuthenticatorAdded,
     /// An authenticator app was removed.
     AuthenticatorRemoved,
+    /// An authenticator app was renamed.
+    AuthenticatorRenamed,
     /// E-mail or SMS was registered as a factor.
     ChannelAdded,
     /// E-mail or SMS was removed as a factor.
@@ -76,10 +78,11 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 22] = [
         Self::EnrollmentStarted,
         Self::AuthenticatorAdded,
         Self::AuthenticatorRemoved,
+        Self::AuthenticatorRenamed,
         Self::ChannelAdded,
         Self::ChannelRemoved,
         Self::VerifySucceeded,
@@ -107,6 +110,7 @@ impl AuditAction {
             Self::EnrollmentStarted => "enrollment_started",
             Self::AuthenticatorAdded => "authenticator_added",
             Self::AuthenticatorRemoved => "authenticator_removed",
+            Self::AuthenticatorRenamed => "authenticator_renamed",
             Self::ChannelAdded => "channel_added",
             Self::ChannelRemoved => "channel_removed",
             Self::VerifySucceeded => "verify_succeeded",

@@ -719,6 +719,21 @@ impl Store for MemoryStore {
         Ok(self.with(|s| s.activate_totp(subject, id, activation)))
     }
 
+    async fn rename_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        name: &str,
+    ) -> Result<bool> {
+        Ok(self.with(|s| match s.credentials.get_mut(id) {
+            Some(Credential::Active(c)) if c.subject == *subject => {
+                c.name = name.to_owned();
+                true
+            }
+            _ => false,
+        }))
+    }
+
     async fn list_totp(&self, subject: &SubjectId) -> Result<Vec<TotpCredential>> {
         Ok(self.with(|s| s.list_totp(subject)))
     }

@@ -340,6 +340,15 @@ pub trait Store: Send + Sync + 'static {
         activation: Activation,
     ) -> impl Future<Output = Result<Option<TotpCredential>>> + Send;
 
+    /// Sets the name of authenticator `id` of `subject`; `true` if it
+    /// exists (also when the name was already that).
+    fn rename_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        name: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+
     /// The subject's active authenticators, oldest first.
     fn list_totp(
         &self,

@@ -93,6 +93,16 @@ impl Store for Yielding {
         self.0.list_totp(subject).await
     }
 
+    async fn rename_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        name: &str,
+    ) -> Result<bool> {
+        tokio::task::yield_now().await;
+        self.0.rename_totp(subject, id, name).await
+    }
+
     async fn consume_totp_step(
         &self,
         subject: &SubjectId,

@@ -38,6 +38,7 @@ pub(crate) struct Sql {
     /// PostgreSQL: consume, settle and audit in one statement.
     pub(crate) accept_step: Option<&'static str>,
     pub(crate) remove_totp: &'static str,
+    pub(crate) rename_totp: &'static str,
     pub(crate) delete_totp_of_subject: &'static str,
     pub(crate) count_totp: &'static str,
     pub(crate) totp_exists: &'static str,
@@ -280,6 +281,7 @@ const SQLITE: Sql = Sql {
     charge_and_totp_context: None,
     accept_step: None,
     remove_totp: "DELETE FROM mfa_totp WHERE subject = $1 AND id = $2",
+    rename_totp: "UPDATE mfa_totp SET name = $3 WHERE subject = $1 AND id = $2",
     delete_totp_of_subject: "DELETE FROM mfa_totp WHERE subject = $1",
     count_totp: "SELECT COUNT(*) FROM mfa_totp WHERE subject = $1",
     totp_exists: "SELECT 1 FROM mfa_totp WHERE subject = $1 AND id = $2",

@@ -351,6 +351,16 @@ impl<E: Engine> Store for SqlStore<E> {
         self.retrying(|| totp::list(self, subject)).await
     }
 
+    async fn rename_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        name: &str,
+    ) -> Result<bool> {
+        self.retrying(|| totp::rename(self, subject, id, name))
+            .await
+    }
+
     async fn consume_totp_step(
         &self,
         subject: &SubjectId,

@@ -13,8 +13,8 @@ use serde::de::DeserializeOwned;
 
 use super::bodies::{
     AuditResponse, ConfirmChannelRequest, ConfirmTotpRequest, DevicesResponse, EnrolledResponse,
-    EnrollmentResponse, FactorsResponse, RecoveryCodesResponse, SentResponse, StatusResponse,
-    Tolerance, VerifiedResponse, VerifyMethod, VerifyRequest,
+    EnrollmentResponse, FactorsResponse, RecoveryCodesResponse, RenameRequest, SentResponse,
+    StatusResponse, Tolerance, VerifiedResponse, VerifyMethod, VerifyRequest,
 };
 use super::cookie::DeviceCookie;
 use super::guard::{RequestFacts, check_body, check_same_site};
@@ -750,6 +750,12 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                     },
                 )
             }
+            Endpoint::RenameAuthenticator => {
+                let id = CredentialId::new(param.unwrap_or_default())?;
+                let body: RenameRequest = parse(request.body)?;
+                let renamed = mfa.rename_authenticator(subject, &id, &body.name).await?;
+                ApiResponse::json(200, &renamed)
+            }
             Endpoint::RemoveAuthenticator => {
                 let id = CredentialId::new(param.unwrap_or_default())?;
                 mfa.remove_authenticator(subject, &id, &state).await?;
@@ -964,16 +970,25 @@ struct Call<'r, 'a> {
 /// A JSON body: syntax errors are 400, wrong shapes and values 422. The
 /// detail says where, never what (it could echo a code).
 fn parse<T: DeserializeOwned>(body: &[u8]) -> core::result::Result<T, Problem> {
-    serde_json::from_slice(body).map_err(|error| {
-        let at = format!("line {}, column {}", error.line(), error.column());
-        match error.classify() {
-            serde_json::error::Category::Data => Problem::new(ProblemCode::InvalidInput).detail(
-                format!("a field is missing, unknown, or of the wrong type or value ({at})"),
-            ),
-            _ => Problem::new(ProblemCode::MalformedRequest)
-                .detail(format!("the body is not a complete JSON document ({at})")),
-        }
-    })
+    // Well-formed first (400), then the right shape (422), whatever order
+    // the fields come in.
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(|error| {
+        Problem::new(ProblemCode::MalformedRequest).detail(format!(
+            "the body is not a complete JSON document (line {}, column {})",
+            error.line(),
+            error.column()
+        ))
+    })?;
+    let shape = || {
+        Problem::new(ProblemCode::InvalidInput)
+            .detail("a field is missing, unknown, or of the wrong type or value")
+    };
+    // Every body is an object (serde would also read a struct from an
+    // array of its fields).
+    if !value.is_object() {
+        return Err(shape());
+    }
+    serde_json::from_value(value).map_err(|_| shape())
 }
 
 fn channel(param: Option<&str>) -> Result<Channel> {

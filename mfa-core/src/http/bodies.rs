@@ -34,6 +34,14 @@ pub enum Tolerance {
     Wide,
 }
 
+/// `PATCH /factors/totp/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenameRequest {
+    /// The new name (1-64 characters, no control characters).
+    pub name: String,
+}
+
 /// `POST /channels/{channel}/confirm`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

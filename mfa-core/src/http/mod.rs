@@ -46,8 +46,8 @@ pub use api::{
 };
 pub use bodies::{
     AuditResponse, ConfirmChannelRequest, ConfirmTotpRequest, DevicesResponse, EnrolledResponse,
-    EnrollmentResponse, FactorsResponse, RecoveryCodesResponse, SentResponse, StatusResponse,
-    Tolerance, VerifiedResponse, VerifyMethod, VerifyRequest,
+    EnrollmentResponse, FactorsResponse, RecoveryCodesResponse, RenameRequest, SentResponse,
+    StatusResponse, Tolerance, VerifiedResponse, VerifyMethod, VerifyRequest,
 };
 pub use openapi::document as openapi_document;
 pub use routes::{Access, Endpoint, ROUTES, Route};

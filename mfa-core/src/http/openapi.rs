@@ -91,6 +91,7 @@ fn request_schema(endpoint: Endpoint) -> Option<&'static str> {
     match endpoint {
         Endpoint::ConfirmTotp => Some("ConfirmTotpRequest"),
         Endpoint::ConfirmChannel => Some("ConfirmChannelRequest"),
+        Endpoint::RenameAuthenticator => Some("RenameRequest"),
         Endpoint::Verify => Some("VerifyRequest"),
         Endpoint::PutPolicy | Endpoint::DryRun => Some("Policy"),
         _ => None,
@@ -236,6 +237,12 @@ fn schemas() -> Value {
                 "name": {"type": "string", "minLength": 1, "maxLength": 64},
                 "tolerance": {"type": "string", "enum": ["standard", "wide"]},
             },
+        },
+        "RenameRequest": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["name"],
+            "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 64}},
         },
         "ConfirmChannelRequest": {
             "type": "object",

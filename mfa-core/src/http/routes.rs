@@ -61,6 +61,8 @@ pub enum Endpoint {
     RegenerateRecoveryCodes,
     /// `GET /factors`.
     ListFactors,
+    /// `PATCH /factors/totp/{id}`.
+    RenameAuthenticator,
     /// `DELETE /factors/totp/{id}`.
     RemoveAuthenticator,
     /// `DELETE /factors/channels/{channel}`.
@@ -149,6 +151,13 @@ pub const ROUTES: &[Route] = &[
         Endpoint::ListFactors,
         Access::Verified,
         "The subject's authenticators and e-mail/SMS factors",
+    ),
+    route(
+        "PATCH",
+        "/factors/totp/{id}",
+        Endpoint::RenameAuthenticator,
+        Access::Verified,
+        "Rename an authenticator",
     ),
     route(
         "DELETE",

@@ -293,6 +293,38 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         })
     }
 
+    /// Renames an authenticator app ("Work phone"). Not a sensitive change:
+    /// no step-up (the HTTP layer only lets a verified session call it).
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a bad name; [`Error::NotFound`]; store
+    /// errors.
+    pub async fn rename_authenticator(
+        &self,
+        subject: &Subject,
+        id: &CredentialId,
+        name: &str,
+    ) -> Result<AuthenticatorInfo> {
+        let name = clean_name(name)?;
+        if !self.store.rename_totp(&subject.id, id, &name).await? {
+            return Err(Error::NotFound("authenticator"));
+        }
+        self.audit_self(
+            &subject.id,
+            AuditAction::AuthenticatorRenamed,
+            Some(FactorKind::Totp),
+            Some(format!("{id}: {name}")),
+        )
+        .await?;
+        self.store
+            .list_totp(&subject.id)
+            .await?
+            .iter()
+            .find(|c| &c.id == id)
+            .map(AuthenticatorInfo::from)
+            .ok_or(Error::NotFound("authenticator"))
+    }
+
     /// Removes an authenticator app. Needs a recent verification; refused
     /// if it is the last factor and MFA is required. When no factor is
     /// left, the recovery codes and remembered devices go too.

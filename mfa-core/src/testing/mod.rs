@@ -258,6 +258,7 @@ macro_rules! __store_conformance_list {
                 begin_totp_attempt_charges_and_reads,
                 accept_totp_step_consumes_settles_and_audits,
                 list_totp_oldest_first_and_remove,
+                rename_totp_sets_the_name_of_its_own,
                 recovery_codes_replace_always_and_if_none,
                 recovery_codes_consume_once_per_subject,
                 channels_add_list_remove,

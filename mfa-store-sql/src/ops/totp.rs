@@ -162,3 +162,25 @@ pub(crate) async fn consume_step<E: Engine>(
 ) -> OpResult<bool> {
     Ok(db.execute(db.sql().consume_step, &step.args()?).await? > 0)
 }
+
+/// One `UPDATE` of the name; if it changed no row (MySQL counts an
+/// unchanged row as unchanged), one `SELECT` says whether the
+/// authenticator exists.
+pub(crate) async fn rename<E: Engine>(
+    db: &SqlStore<E>,
+    subject: &SubjectId,
+    id: &CredentialId,
+    name: &str,
+) -> OpResult<bool> {
+    let sql = db.sql();
+    let args = [
+        Arg::Id(subject.as_str()),
+        Arg::Id(id.as_str()),
+        Arg::Text(name),
+    ];
+    if db.execute(sql.rename_totp, &args).await? > 0 {
+        return Ok(true);
+    }
+    let key = [Arg::Id(subject.as_str()), Arg::Id(id.as_str())];
+    Ok(db.fetch_optional(sql.totp_exists, &key).await?.is_some())
+}

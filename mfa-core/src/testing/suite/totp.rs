@@ -505,3 +505,41 @@ pub async fn list_totp_oldest_first_and_remove<S: Store>(store: &S) -> Result<()
     assert!(store.list_totp(&fresh_subject()?).await?.is_empty());
     Ok(())
 }
+
+/// `rename_totp` sets the name of the subject's own authenticator only,
+/// reports whether it exists (also when the name does not change), and
+/// touches nothing else of it.
+pub async fn rename_totp_sets_the_name_of_its_own<S: Store>(store: &S) -> Result<()> {
+    let alice = fresh_subject()?;
+    let bob = fresh_subject()?;
+    let cred = active(store, &alice, "phone", 3, at(0)).await?;
+    assert!(
+        !store.rename_totp(&bob, &cred.id, "mine now").await?,
+        "another subject cannot rename it"
+    );
+    assert!(store.rename_totp(&alice, &cred.id, "Work phone").await?);
+    assert!(
+        store.rename_totp(&alice, &cred.id, "Work phone").await?,
+        "the same name again still finds it"
+    );
+    assert_eq!(
+        store.list_totp(&alice).await?,
+        vec![TotpCredential {
+            name: "Work phone".to_owned(),
+            ..cred.clone()
+        }]
+    );
+    assert!(
+        !store
+            .rename_totp(&alice, &CredentialId::generate()?, "x")
+            .await?,
+        "unknown id"
+    );
+    let p = pending(&alice, at(10), 600)?;
+    store.put_pending_totp(p.clone()).await?;
+    assert!(
+        !store.rename_totp(&alice, &p.id, "x").await?,
+        "a pending enrollment is not an authenticator"
+    );
+    Ok(())
+}

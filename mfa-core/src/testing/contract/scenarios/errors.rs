@@ -16,8 +16,9 @@ use crate::testing::contract::{Harness, PREFIX};
 
 /// The endpoints that take a JSON body (method, path): the ones the
 /// OpenAPI document gives a `requestBody` (checked below).
-const BODY_ENDPOINTS: [(&str, &str); 5] = [
+const BODY_ENDPOINTS: [(&str, &str); 6] = [
     ("POST", "/totp/confirm"),
+    ("PATCH", "/factors/totp/x"),
     ("POST", "/channels/email/confirm"),
     ("POST", "/verify"),
     ("PUT", "/admin/policy"),
@@ -34,7 +35,7 @@ fn check_body_endpoints() {
             if operation.get("requestBody").is_some() {
                 documented.insert((
                     method.to_ascii_uppercase(),
-                    path.replace("{channel}", "email"),
+                    path.replace("{channel}", "email").replace("{id}", "x"),
                 ));
             }
         }
@@ -227,6 +228,18 @@ pub async fn bad_values_are_4xx_never_5xx<H: Harness>(harness: &H) {
     let mut unknown = confirm.clone();
     unknown["extra"] = json!(1);
     refused(&mut root, "POST", "/totp/confirm", unknown, "unknown field").await;
+
+    // PATCH /factors/totp/{id}
+    for value in bad_words() {
+        refused(
+            &mut root,
+            "PATCH",
+            "/factors/totp/x",
+            json!({"name": value}),
+            "name",
+        )
+        .await;
+    }
 
     // POST /channels/email/confirm
     for value in bad_codes() {

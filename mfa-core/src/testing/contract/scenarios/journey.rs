@@ -310,6 +310,34 @@ pub async fn every_profile_endpoint_on_its_success_path<H: Harness>(harness: &H)
     let confirmed = expect_json(&confirmed, 201, "POST /totp/confirm, a second app");
     assert_eq!(confirmed["recovery_codes"], Value::Null, "codes only once");
     let second_id = text(&confirmed["authenticator"], "id");
+    let renamed = alice
+        .send(
+            "PATCH",
+            &mfa(&format!("/factors/totp/{second_id}")),
+            Some(json!({"name": "Work tablet"})),
+            &[],
+        )
+        .await;
+    let renamed = expect_json(&renamed, 200, "PATCH /factors/totp/{id}");
+    assert_eq!(renamed["name"], "Work tablet");
+    assert_eq!(renamed["id"], second_id.as_str());
+    let listed = alice.send("GET", &mfa("/factors"), None, &[]).await;
+    let listed = expect_json(&listed, 200, "GET /factors after renaming");
+    assert!(
+        listed["authenticators"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["name"] == "Work tablet")),
+        "the new name is listed"
+    );
+    let unknown = alice
+        .send(
+            "PATCH",
+            &mfa("/factors/totp/nope"),
+            Some(json!({"name": "x"})),
+            &[],
+        )
+        .await;
+    expect_problem(&unknown, 404, "not_found", "PATCH an unknown authenticator");
     let removed = alice
         .send(
             "DELETE",
