@@ -1539,3 +1539,36 @@ async fn an_authenticator_no_key_opens_never_matches_and_the_others_still_work()
         "the detail names the credential"
     );
 }
+
+#[tokio::test]
+async fn a_password_change_forgets_every_remembered_browser() {
+    let w = world();
+    let nia = agent("nia");
+    w.enroll_app(&nia, "Phone").await;
+    let remembered = w
+        .mfa
+        .remember_device(&nia, "Firefox on Linux", &w.verified())
+        .await
+        .unwrap();
+    assert!(
+        w.mfa
+            .check_device(&nia, remembered.token.expose())
+            .await
+            .unwrap()
+    );
+    assert_eq!(w.mfa.password_changed(&nia).await.unwrap(), 1);
+    assert!(
+        !w.mfa
+            .check_device(&nia, remembered.token.expose())
+            .await
+            .unwrap(),
+        "the browser asks for the second step again"
+    );
+    let events = w
+        .store
+        .list_audit(&AuditQuery::latest(10).for_subject(nia.id.clone()))
+        .await
+        .unwrap();
+    assert_eq!(events[0].event.action, AuditAction::DeviceRevoked);
+    assert_eq!(events[0].event.actor, Actor::System);
+}

@@ -375,6 +375,27 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         Ok(removed)
     }
 
+    /// For the host application, when the subject's password changed (or
+    /// they asked to be signed out everywhere): forgets every remembered
+    /// browser, so each asks for the second step again. No step-up — the
+    /// host application has made its own checks. Returns how many were
+    /// forgotten.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub async fn password_changed(&self, subject: &Subject) -> Result<u64> {
+        let removed = self.store.revoke_all_devices(&subject.id).await?;
+        self.audit(
+            &subject.id,
+            crate::audit::Actor::System,
+            AuditAction::DeviceRevoked,
+            None,
+            Some(format!("all ({removed}): the password changed")),
+        )
+        .await?;
+        Ok(removed)
+    }
+
     /// Turns MFA off for the subject: removes every factor, recovery code
     /// and remembered device. Needs a recent verification; refused when
     /// the policy requires MFA.
