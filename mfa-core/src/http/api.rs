@@ -283,6 +283,21 @@ impl<S, N, C, D> core::fmt::Debug for Api<S, N, C, D> {
     }
 }
 
+impl Current {
+    /// The session change the checks call for: none, or the checked
+    /// session (with a new id if a remembered browser raised it).
+    fn update(&self) -> SessionUpdate {
+        if self.changed {
+            SessionUpdate::Replace {
+                session: self.session.clone(),
+                renew_id: self.raised,
+            }
+        } else {
+            SessionUpdate::Keep
+        }
+    }
+}
+
 /// A session's standing after the checks of [`Api::current`].
 struct Current {
     session: MfaSession,
@@ -394,27 +409,31 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         })
     }
 
-    /// The gate in front of the application's own routes.
-    pub async fn gate(&self, request: GateRequest<'_>) -> GateOutcome {
+    /// Where the session of a gate-like request stands, and the session
+    /// change that follows; `Err` with the answer when there is no
+    /// subject or the store fails.
+    async fn standing(
+        &self,
+        request: &GateRequest<'_>,
+    ) -> core::result::Result<(Current, SessionUpdate), ApiResponse> {
         let Some(subject) = request.subject else {
-            return GateOutcome::Refuse(ApiResponse::problem(&Problem::new(
+            return Err(ApiResponse::problem(&Problem::new(
                 ProblemCode::NotAuthenticated,
             )));
         };
-        let current = match self
+        let current = self
             .current(subject, request.session, request.cookies)
             .await
-        {
-            Ok(current) => current,
-            Err(error) => return GateOutcome::Refuse(ApiResponse::problem(&Problem::from(&error))),
-        };
-        let session = if current.changed {
-            SessionUpdate::Replace {
-                session: current.session,
-                renew_id: current.raised,
-            }
-        } else {
-            SessionUpdate::Keep
+            .map_err(|error| ApiResponse::problem(&Problem::from(&error)))?;
+        let update = current.update();
+        Ok((current, update))
+    }
+
+    /// The gate in front of the application's own routes.
+    pub async fn gate(&self, request: GateRequest<'_>) -> GateOutcome {
+        let (current, session) = match self.standing(&request).await {
+            Ok(standing) => standing,
+            Err(refusal) => return GateOutcome::Refuse(refusal),
         };
         let refusal = match current.decision {
             Decision::Allow => {
@@ -504,27 +523,9 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                 refused @ GateOutcome::Refuse(_) => refused,
             },
             Need::SecondStepPending => {
-                let Some(subject) = request.subject else {
-                    return GateOutcome::Refuse(ApiResponse::problem(&Problem::new(
-                        ProblemCode::NotAuthenticated,
-                    )));
-                };
-                let current = match self
-                    .current(subject, request.session, request.cookies)
-                    .await
-                {
-                    Ok(current) => current,
-                    Err(error) => {
-                        return GateOutcome::Refuse(ApiResponse::problem(&Problem::from(&error)));
-                    }
-                };
-                let session = if current.changed {
-                    SessionUpdate::Replace {
-                        session: current.session,
-                        renew_id: current.raised,
-                    }
-                } else {
-                    SessionUpdate::Keep
+                let (current, session) = match self.standing(&request).await {
+                    Ok(standing) => standing,
+                    Err(refusal) => return GateOutcome::Refuse(refusal),
                 };
                 let problem = match current.decision {
                     Decision::VerifyNow { .. } => {
@@ -641,12 +642,12 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         let response = self.dispatch(route.endpoint, call).await?;
         // Keep what the checks above learned about the session, unless the
         // endpoint replaced it.
-        Ok(match (&response.session, current.changed) {
-            (SessionUpdate::Keep, true) => response.session(SessionUpdate::Replace {
-                session: current.session,
-                renew_id: current.raised,
-            }),
-            _ => response,
+        Ok(match response.session {
+            SessionUpdate::Keep => {
+                let update = current.update();
+                response.session(update)
+            }
+            SessionUpdate::Replace { .. } => response,
         })
     }
 

@@ -206,8 +206,20 @@ where
     F: Fn(Arc<S>, usize) -> Fut,
     Fut: Future<Output = Result<T>> + Send + 'static,
 {
-    let barrier = Arc::new(Barrier::new(TASKS));
-    let handles: Vec<_> = (0..TASKS)
+    burst(store, TASKS, op).await
+}
+
+/// Starts `n` copies of `op(store, index)` together (released by one
+/// barrier); their results in index order.
+async fn burst<S, T, F, Fut>(store: &Arc<S>, n: usize, op: F) -> Result<Vec<T>>
+where
+    S: Store,
+    T: Send + 'static,
+    F: Fn(Arc<S>, usize) -> Fut,
+    Fut: Future<Output = Result<T>> + Send + 'static,
+{
+    let barrier = Arc::new(Barrier::new(n));
+    let handles: Vec<_> = (0..n)
         .map(|index| {
             let task = op(Arc::clone(store), index);
             let barrier = Arc::clone(&barrier);
@@ -217,7 +229,7 @@ where
             })
         })
         .collect();
-    let mut results = Vec::with_capacity(TASKS);
+    let mut results = Vec::with_capacity(n);
     for handle in handles {
         match handle.await {
             Ok(result) => results.push(result?),

@@ -8,37 +8,6 @@ use crate::throttle::Charge;
 /// How many attempts the burst cases release at once.
 pub const BURST: usize = 64;
 
-/// Starts `n` copies of `op(store, index)` together; their results in
-/// index order.
-async fn burst<S, T, F, Fut>(store: &Arc<S>, n: usize, op: F) -> Result<Vec<T>>
-where
-    S: Store,
-    T: Send + 'static,
-    F: Fn(Arc<S>, usize) -> Fut,
-    Fut: Future<Output = Result<T>> + Send + 'static,
-{
-    let barrier = Arc::new(Barrier::new(n));
-    let handles: Vec<_> = (0..n)
-        .map(|index| {
-            let task = op(Arc::clone(store), index);
-            let barrier = Arc::clone(&barrier);
-            tokio::spawn(async move {
-                barrier.wait().await;
-                task.await
-            })
-        })
-        .collect();
-    let mut results = Vec::with_capacity(n);
-    for handle in handles {
-        match handle.await {
-            Ok(result) => results.push(result?),
-            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-            Err(error) => return Err(Error::Store(Box::new(error))),
-        }
-    }
-    Ok(results)
-}
-
 fn is_charged(charge: &Charge) -> bool {
     matches!(charge, Charge::Charged { .. })
 }
