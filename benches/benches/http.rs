@@ -21,7 +21,6 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
@@ -36,11 +35,9 @@ use http_body_util::BodyExt as _;
 use mfa_axum::MfaLayer;
 use mfa_core::http::{MfaSession, SESSION_KEY};
 use mfa_core::otp::Totp;
-use mfa_core::policy::SessionState;
-use mfa_core::service::{Confirmation, DriftTolerance};
 use mfa_core::store::Settlement;
 use mfa_core::testing::contract::{PREFIX, SUBJECT_HEADER, World};
-use mfa_core::{Clock, FactorKind, Secret, Store, Subject, SubjectId, Timestamp};
+use mfa_core::{FactorKind, Store, SubjectId, Timestamp};
 use tokio::runtime::Runtime;
 use tower::ServiceExt as _;
 use tower_sessions::{MemoryStore as SessionStore, Session, SessionManagerLayer};
@@ -164,46 +161,9 @@ fn application(world: &World, sessions: &SessionStore, front: Front) -> Router {
         .layer(SessionManagerLayer::new(sessions.clone()).with_secure(false))
 }
 
-/// Enrolls an authenticator app for [`WHO`] through the service; returns
-/// the app, to compute codes with.
-fn enroll(rt: &Runtime, world: &World) -> Totp {
-    let subject: Subject = World::subject(WHO).unwrap();
-    rt.block_on(async {
-        let enrollment = world
-            .mfa
-            .start_totp_enrollment(&subject, &SessionState::default())
-            .await
-            .unwrap();
-        let app = Totp::new(
-            &Secret::from_base32(&enrollment.key).unwrap(),
-            &enrollment.config,
-        );
-        let code = app.generate_at(world.clock.now().unix()).unwrap();
-        let confirmed = world
-            .mfa
-            .confirm_totp_enrollment(
-                &subject,
-                &enrollment.id,
-                &code.expose(),
-                "Phone",
-                DriftTolerance::Standard,
-            )
-            .await
-            .unwrap();
-        assert!(matches!(confirmed, Confirmation::Enrolled { .. }));
-        app
-    })
-}
-
-/// The app's code for the next time step (the clock moves 30 s).
-fn next_code(world: &World, app: &Totp) -> String {
-    let now = world.advance(Duration::from_secs(30));
-    app.generate_at(now.unix()).unwrap().expose().to_string()
-}
-
 /// A code that is not the current step's.
 fn wrong_code(world: &World, app: &Totp) -> String {
-    let right = next_code(world, app);
+    let right = world.next_code(app);
     if right == "000000" {
         "000001"
     } else {
@@ -282,7 +242,7 @@ fn gate(c: &mut Criterion) {
         .build()
         .unwrap();
     let world = World::new();
-    let authenticator = enroll(&rt, &world);
+    let authenticator = rt.block_on(world.enroll_authenticator(WHO));
     let sessions = SessionStore::default();
     let gated = application(&world, &sessions, Front::Gate);
     let ungated = application(&world, &sessions, Front::Nothing);
@@ -294,7 +254,7 @@ fn gate(c: &mut Criterion) {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // Verify through the application; the session cookie it sets is the
     // verified session. The clock does not move after this.
-    let code = next_code(&world, &authenticator);
+    let code = world.next_code(&authenticator);
     let verify = request(
         "POST",
         &format!("{PREFIX}/verify"),
@@ -339,7 +299,7 @@ fn verify(c: &mut Criterion) {
         .build()
         .unwrap();
     let world = World::new();
-    let authenticator = enroll(&rt, &world);
+    let authenticator = rt.block_on(world.enroll_authenticator(WHO));
     let sessions = SessionStore::default();
     let app = application(&world, &sessions, Front::Gate);
     let subject = World::subject(WHO).unwrap();
@@ -349,7 +309,7 @@ fn verify(c: &mut Criterion) {
     // and each accepted one cycles its id (the new cookie is carried to
     // the next request), so the session store keeps one record.
     let mut cookie = None;
-    let code = next_code(&world, &authenticator);
+    let code = world.next_code(&authenticator);
     let right = request("POST", &uri, cookie.as_deref(), Some(verify_body(&code)));
     let (status, verified) = send_untimed(&rt, &app, right, &mut cookie);
     assert_eq!(status, StatusCode::OK, "{verified:?}");
@@ -406,7 +366,7 @@ fn verify(c: &mut Criterion) {
     group.bench_function("POST /mfa/verify, right code", |b| {
         b.iter_batched(
             || {
-                let code = next_code(&world, &authenticator);
+                let code = world.next_code(&authenticator);
                 let cookie = take_cookie();
                 let body = verify_body(&code);
                 (
@@ -441,7 +401,7 @@ fn verify(c: &mut Criterion) {
     group.bench_function("POST /noop (parse JSON, answer JSON)", |b| {
         b.iter_batched(
             || {
-                let code = next_code(&world, &authenticator);
+                let code = world.next_code(&authenticator);
                 let cookie = take_cookie();
                 let body = verify_body(&code);
                 (
@@ -458,7 +418,7 @@ fn verify(c: &mut Criterion) {
     group.bench_function("POST /noop-sign-in (+ cycle id, store value)", |b| {
         b.iter_batched(
             || {
-                let code = next_code(&world, &authenticator);
+                let code = world.next_code(&authenticator);
                 let cookie = take_cookie();
                 let body = verify_body(&code);
                 let uri = "/noop-sign-in";

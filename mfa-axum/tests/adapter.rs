@@ -15,11 +15,9 @@ use axum::routing::get;
 use common::{AxumHarness, TestApi, into_test_response, run};
 use mfa_axum::{MfaHandle, MfaLayer, SecondStepPending, SteppedUp, Verified};
 use mfa_core::http::PROBLEM_JSON;
-use mfa_core::otp::Totp;
-use mfa_core::policy::{Policy, RolePolicy, SessionState};
-use mfa_core::service::{Confirmation, DriftTolerance};
+use mfa_core::policy::{Policy, RolePolicy};
 use mfa_core::testing::contract::{Browser, PREFIX, PROTECTED, SUBJECT_HEADER, World};
-use mfa_core::{Clock, MemoryStore, Role, Secret, Subject, SubjectId};
+use mfa_core::{Clock, MemoryStore, Role, Subject, SubjectId};
 use serde_json::json;
 use tower::ServiceExt as _;
 use tower_sessions::Session;
@@ -69,47 +67,12 @@ fn extractor_routes() -> Router {
         )
 }
 
-/// Enrolls an authenticator app for `id` through the service; returns
-/// the app, to compute codes with.
-async fn enroll(world: &World, id: &str) -> Totp {
-    let subject = World::subject(id).unwrap();
-    let enrollment = world
-        .mfa
-        .start_totp_enrollment(&subject, &SessionState::default())
-        .await
-        .unwrap();
-    let app = Totp::new(
-        &Secret::from_base32(&enrollment.key).unwrap(),
-        &enrollment.config,
-    );
-    let code = app.generate_at(world.clock.now().unix()).unwrap();
-    let confirmed = world
-        .mfa
-        .confirm_totp_enrollment(
-            &subject,
-            &enrollment.id,
-            &code.expose(),
-            "Phone",
-            DriftTolerance::Standard,
-        )
-        .await
-        .unwrap();
-    assert!(matches!(confirmed, Confirmation::Enrolled { .. }));
-    app
-}
-
-/// The app's code for the next time step (the last one is used up).
-fn next_code(world: &World, app: &Totp) -> String {
-    let now = world.advance(Duration::from_secs(30));
-    app.generate_at(now.unix()).unwrap().expose().to_string()
-}
-
 #[test]
 fn second_step_then_step_up_through_extractors_and_gate() {
     run(async {
         let harness = AxumHarness::with_routes(World::new(), extractor_routes());
         let world = &harness.world;
-        let app = enroll(world, "alice").await;
+        let app = world.enroll_authenticator("alice").await;
         let mut alice = Browser::new(&harness, Some("alice"));
 
         // First factor only.
@@ -142,7 +105,7 @@ fn second_step_then_step_up_through_extractors_and_gate() {
         assert_eq!(alice.send("GET", "/login", None, &[]).await.status, 200);
         let before = alice.cookie("id").map(str::to_owned);
         assert!(before.is_some(), "a session cookie");
-        let code = next_code(world, &app);
+        let code = world.next_code(&app);
         let verified = alice
             .send(
                 "POST",
@@ -188,7 +151,7 @@ fn second_step_then_step_up_through_extractors_and_gate() {
         assert_eq!(alice.send("GET", PROTECTED, None, &[]).await.status, 200);
 
         // Stepping up opens it again.
-        let code = next_code(world, &app);
+        let code = world.next_code(&app);
         let again = alice
             .send(
                 "POST",
@@ -215,7 +178,7 @@ fn second_step_then_step_up_through_extractors_and_gate() {
         );
         let mut bob = Browser::new(&harness, Some("bob"));
         bob.set_cookies(alice.cookies());
-        let _ = enroll(world, "bob").await;
+        let _ = world.enroll_authenticator("bob").await;
         assert_eq!(bob.send("GET", "/stepped", None, &[]).await.status, 401);
         assert_eq!(bob.send("GET", PROTECTED, None, &[]).await.status, 401);
 

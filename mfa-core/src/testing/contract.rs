@@ -196,6 +196,65 @@ impl World {
         self.clock.advance(by)
     }
 
+    /// Enrolls and confirms an authenticator app for the directory
+    /// subject `id` through the service (no HTTP), with the code of the
+    /// current step; returns the app, to compute codes with.
+    ///
+    /// # Panics
+    /// If `id` is not in [`subjects`](Self::subjects) or the service
+    /// refuses the enrollment.
+    #[allow(
+        clippy::expect_used,
+        clippy::panic,
+        reason = "a test helper fails the test by panicking"
+    )]
+    pub async fn enroll_authenticator(&self, id: &str) -> crate::otp::Totp {
+        let subject = Self::subject(id).expect("a subject of the test directory");
+        let enrollment = self
+            .mfa
+            .start_totp_enrollment(&subject, &crate::policy::SessionState::default())
+            .await
+            .expect("enrollment starts");
+        let app = crate::otp::Totp::new(
+            &crate::Secret::from_base32(&enrollment.key).expect("the key is base32"),
+            &enrollment.config,
+        );
+        let code = app
+            .generate_at(crate::Clock::now(&self.clock).unix())
+            .expect("after T0")
+            .expose();
+        let confirmed = self
+            .mfa
+            .confirm_totp_enrollment(
+                &subject,
+                &enrollment.id,
+                &code,
+                "Phone",
+                crate::service::DriftTolerance::Standard,
+            )
+            .await
+            .expect("the confirmation is answered");
+        if !matches!(confirmed, crate::service::Confirmation::Enrolled { .. }) {
+            panic!("the first code did not confirm the enrollment: {confirmed:?}");
+        }
+        app
+    }
+
+    /// The code `app` shows at the next time step: the clock moves 30 s
+    /// (the current step may be used up already).
+    ///
+    /// # Panics
+    /// Never for a clock after T0.
+    #[allow(clippy::expect_used, reason = "the test clock is past T0")]
+    #[must_use]
+    pub fn next_code(&self, app: &crate::otp::Totp) -> String {
+        let now = self.advance(Duration::from_secs(30));
+        app.generate_at(now.unix())
+            .expect("after T0")
+            .expose()
+            .to_string()
+    }
+
     /// The endpoints and gate over this world's service and
     /// configuration, with [`TestDirectory`] as the user directory: what
     /// an adapter under test wraps.
