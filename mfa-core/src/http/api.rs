@@ -504,16 +504,15 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
             Need::Verified => self.gate(request).await,
             Need::SteppedUp => match self.gate(request).await {
                 GateOutcome::Pass { session, enroll_by } => {
-                    let state = match &session {
-                        SessionUpdate::Replace { session, .. } => session.state,
-                        // Unchanged: as the gate read it (empty if it was
-                        // made for another subject).
-                        SessionUpdate::Keep => request
-                            .subject
-                            .map(|s| request.session.clone().for_subject(&s.id).state)
-                            .unwrap_or_default(),
+                    // The session as the gate left it (or read it).
+                    let current = match &session {
+                        SessionUpdate::Replace { session, .. } => session.clone(),
+                        SessionUpdate::Keep => request.session.clone(),
                     };
-                    if self.mfa.require_step_up(&state).is_ok() {
+                    let stepped_up = request
+                        .subject
+                        .is_some_and(|subject| self.check_step_up(subject, &current).is_ok());
+                    if stepped_up {
                         GateOutcome::Pass { session, enroll_by }
                     } else {
                         let problem = Problem::new(ProblemCode::StepUpRequired);
