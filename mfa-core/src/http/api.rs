@@ -375,24 +375,32 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
             });
         }
         let before = session.clone();
-        if let Some(verified_at) = session.state.verified_at {
-            let status = self.mfa.status(subject, &session.state).await?;
-            let still_there = status
-                .authenticators
-                .iter()
-                .map(|a| a.created_at)
-                .chain(status.channels.iter().map(|c| c.added_at))
-                .any(|added| added <= verified_at);
-            if !still_there {
-                session.state.verified_at = None;
-            }
-        }
         let token = cookies.and_then(|c| self.config.device_cookie.read(c));
         session.state.device_remembered = match token {
             Some(token) => self.mfa.check_device(subject, token).await?,
             None => false,
         };
-        let decision = self.mfa.decide(subject, &session.state).await?;
+        // A verified session: the status (which decides too) says whether
+        // the factor it verified with is still there; decide again only if
+        // the verification no longer counts.
+        let decision = match session.state.verified_at {
+            Some(verified_at) => {
+                let status = self.mfa.status(subject, &session.state).await?;
+                let still_there = status
+                    .authenticators
+                    .iter()
+                    .map(|a| a.created_at)
+                    .chain(status.channels.iter().map(|c| c.added_at))
+                    .any(|added| added <= verified_at);
+                if still_there {
+                    status.decision
+                } else {
+                    session.state.verified_at = None;
+                    self.mfa.decide(subject, &session.state).await?
+                }
+            }
+            None => self.mfa.decide(subject, &session.state).await?,
+        };
         session.checked_at = match decision {
             Decision::Allow | Decision::EnrollBy { .. } => Some(now),
             Decision::VerifyNow { .. } | Decision::EnrollNow { .. } => None,
