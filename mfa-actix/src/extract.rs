@@ -59,6 +59,19 @@ pub struct SteppedUp {
     pub subject: Subject,
 }
 
+/// The subject, if this session passed the gate ([`Verified`]), they have
+/// the administrator role and the session passed the second step itself
+/// (the rule of the administrator endpoints,
+/// [`Api::check_admin`](mfa_core::http::Api::check_admin)): for the
+/// application's own administration pages. Refuses as [`Verified`] does,
+/// then with 403 `not_admin`, 401 `mfa_required` or 403
+/// `enrollment_required`.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    /// Who.
+    pub subject: Subject,
+}
+
 /// The gate's answer for an extractor.
 struct Gated {
     handle: MfaHandle,
@@ -135,6 +148,24 @@ impl FromRequest for SteppedUp {
             gated
                 .handle
                 .check_step_up(&subject, &gated.session)
+                .map_err(|problem| MfaError::problem(&problem))?;
+            Ok(Self { subject })
+        })
+    }
+}
+
+impl FromRequest for Admin {
+    type Error = MfaError;
+    type Future = Extracted<Self>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        Box::pin(async move {
+            let (gated, Verified { subject, .. }) = verified(request).await?;
+            gated
+                .handle
+                .check_admin(&subject, &gated.session)
+                .await
                 .map_err(|problem| MfaError::problem(&problem))?;
             Ok(Self { subject })
         })

@@ -28,6 +28,11 @@ trait Endpoints: Send + Sync + 'static {
     fn handle<'a>(&'a self, request: ApiRequest<'a>) -> Local<'a, ApiResponse>;
     fn gate<'a>(&'a self, request: GateRequest<'a>) -> Local<'a, GateOutcome>;
     fn check_step_up(&self, subject: &Subject, session: &MfaSession) -> Result<(), Problem>;
+    fn check_admin<'a>(
+        &'a self,
+        subject: &'a Subject,
+        session: &'a MfaSession,
+    ) -> Local<'a, Result<(), Problem>>;
     fn config(&self) -> &HttpConfig;
     fn as_any(&self) -> &dyn Any;
 }
@@ -43,6 +48,14 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Endpoints for Api<S, N, C, D
 
     fn check_step_up(&self, subject: &Subject, session: &MfaSession) -> Result<(), Problem> {
         Api::check_step_up(self, subject, session)
+    }
+
+    fn check_admin<'a>(
+        &'a self,
+        subject: &'a Subject,
+        session: &'a MfaSession,
+    ) -> Local<'a, Result<(), Problem>> {
+        Box::pin(Api::check_admin(self, subject, session))
     }
 
     fn config(&self) -> &HttpConfig {
@@ -108,6 +121,14 @@ impl MfaHandle {
         session: &MfaSession,
     ) -> Result<(), Problem> {
         self.api.check_step_up(subject, session)
+    }
+
+    pub(crate) async fn check_admin(
+        &self,
+        subject: &Subject,
+        session: &MfaSession,
+    ) -> Result<(), Problem> {
+        self.api.check_admin(subject, session).await
     }
 
     /// The handle registered with the application, or the 500 problem

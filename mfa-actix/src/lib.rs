@@ -13,8 +13,8 @@
 //!   lets a session through once it passed the second step, refuses it
 //!   (401/403 problem+json) or redirects a browser to the verify or enroll
 //!   page otherwise.
-//! * Extractors: [`Verified`], [`SecondStepPending`], [`SteppedUp`] and
-//!   [`MfaHandle`]; their refusals are problem+json ([`MfaError`]).
+//! * Extractors: [`Verified`], [`SecondStepPending`], [`SteppedUp`],
+//!   [`Admin`] and [`MfaHandle`]; their refusals are problem+json ([`MfaError`]).
 //!
 //! The host application does the first factor: its own middleware puts
 //! the signed-in [`Subject`](mfa_core::Subject) into the request's
@@ -95,7 +95,7 @@ mod handle;
 mod routes;
 
 pub use convert::MfaError;
-pub use extract::{SecondStepPending, SteppedUp, Verified};
+pub use extract::{Admin, SecondStepPending, SteppedUp, Verified};
 pub use gate::{MfaGate, MfaGateService};
 pub use handle::MfaHandle;
 pub use routes::configure;

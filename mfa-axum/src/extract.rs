@@ -36,6 +36,16 @@ pub struct SecondStepPending(pub Subject);
 #[derive(Debug, Clone)]
 pub struct SteppedUp(pub Subject);
 
+/// The subject, if the gate passes, they have the administrator role
+/// ([`HttpConfig::admin_role`](mfa_core::http::HttpConfig::admin_role)) and
+/// this session passed the second step itself ([`Need::Admin`]): the rule
+/// of the administrator endpoints, for the application's own
+/// administration pages. Refused as [`Verified`], then 403 `not_admin`,
+/// 401 `mfa_required` (a remembered browser is not enough) or 403
+/// `enrollment_required`.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Subject);
+
 /// Checks `need` for the request and returns its subject.
 async fn subject(parts: &Parts, need: Need) -> Result<Subject, Rejection> {
     let context = parts
@@ -82,6 +92,14 @@ impl<St: Send + Sync> FromRequestParts<St> for SteppedUp {
 
     async fn from_request_parts(parts: &mut Parts, _state: &St) -> Result<Self, Rejection> {
         subject(parts, Need::SteppedUp).await.map(Self)
+    }
+}
+
+impl<St: Send + Sync> FromRequestParts<St> for Admin {
+    type Rejection = Rejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &St) -> Result<Self, Rejection> {
+        subject(parts, Need::Admin).await.map(Self)
     }
 }
 

@@ -12,8 +12,8 @@
 //! * [`router`] — the MFA endpoints (enroll, verify, recovery codes,
 //!   remembered devices, administration, `openapi.json`), to nest under
 //!   `/mfa`.
-//! * Extractors — [`Verified`], [`SecondStepPending`], [`SteppedUp`] and
-//!   [`MfaHandle`]; refusals are problem+json ([`Rejection`]).
+//! * Extractors — [`Verified`], [`SecondStepPending`], [`SteppedUp`],
+//!   [`Admin`] and [`MfaHandle`]; refusals are problem+json ([`Rejection`]).
 //!
 //! The MFA state lives in the tower-sessions [`Session`](tower_sessions::Session)
 //! under [`SESSION_KEY`](mfa_core::http::SESSION_KEY); its id is cycled when
@@ -132,6 +132,6 @@ mod layer;
 mod routes;
 
 pub use error::{Error, Rejection};
-pub use extract::{MfaHandle, SecondStepPending, SteppedUp, Verified};
+pub use extract::{Admin, MfaHandle, SecondStepPending, SteppedUp, Verified};
 pub use layer::{MfaGate, MfaLayer};
 pub use routes::router;

@@ -250,6 +250,10 @@ pub enum Need {
     /// the step-up window ([`MfaConfig::step_up`](crate::MfaConfig::step_up)):
     /// a sensitive action of the application's own.
     SteppedUp,
+    /// The gate passes, the subject has the administrator role and the
+    /// session passed the second step itself ([`Api::check_admin`]): the
+    /// application's own administration pages.
+    Admin,
 }
 
 /// The header the gate adds when enrollment is due by a deadline.
@@ -493,6 +497,42 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
             .map_err(|e| Problem::from(&e))
     }
 
+    /// Whether `subject` may act as an administrator in `session`: they
+    /// have [`HttpConfig::admin_role`] and this session passed the second
+    /// step itself. The policy may let an administrator through the gate
+    /// without one (no factor under an optional rule, or a remembered
+    /// browser); the policy and other people's factors are never one
+    /// password away. The rule of the administrator endpoints, for the
+    /// application's own administration pages (after the gate let the
+    /// request through; call it with the session as the gate left it).
+    ///
+    /// # Errors
+    /// [`ProblemCode::NotAdmin`]; [`ProblemCode::MfaRequired`] when the
+    /// session did not verify a factor the subject has;
+    /// [`ProblemCode::EnrollmentRequired`] when they have none; a store
+    /// failure's problem.
+    pub async fn check_admin(
+        &self,
+        subject: &Subject,
+        session: &MfaSession,
+    ) -> core::result::Result<(), Problem> {
+        if !subject.roles.contains(&self.config.admin_role) {
+            return Err(ProblemCode::NotAdmin.into());
+        }
+        let session = session.clone().for_subject(&subject.id);
+        if session.state.verified_at.is_some() {
+            return Ok(());
+        }
+        let factors = self.mfa.factors(subject).await?;
+        let enrolled = factors.authenticators > 0 || !factors.channels.is_empty();
+        Err(if enrolled {
+            ProblemCode::MfaRequired
+        } else {
+            ProblemCode::EnrollmentRequired
+        }
+        .into())
+    }
+
     /// Whether the session of `request` meets `need`, for an adapter's
     /// extractors: [`GateOutcome::Pass`] with the session change to apply,
     /// or [`GateOutcome::Refuse`] with a problem (never a redirect:
@@ -502,7 +542,8 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
     /// [`Need::SecondStepPending`], `enrollment_required` when the subject
     /// must enroll and `precondition` when the second step is not pending
     /// (passed, or not needed); for [`Need::SteppedUp`], the gate's
-    /// problems, then `step_up_required`.
+    /// problems, then `step_up_required`; for [`Need::Admin`], the gate's
+    /// problems, then those of [`Api::check_admin`].
     pub async fn require(&self, need: Need, request: GateRequest<'_>) -> GateOutcome {
         let request = GateRequest {
             html: false,
@@ -510,21 +551,27 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         };
         match need {
             Need::Verified => self.gate(request).await,
-            Need::SteppedUp => match self.gate(request).await {
+            Need::SteppedUp | Need::Admin => match self.gate(request).await {
                 GateOutcome::Pass { session, enroll_by } => {
                     // The session as the gate left it (or read it).
                     let current = match &session {
                         SessionUpdate::Replace { session, .. } => session.clone(),
                         SessionUpdate::Keep => request.session.clone(),
                     };
-                    let stepped_up = request
-                        .subject
-                        .is_some_and(|subject| self.check_step_up(subject, &current).is_ok());
-                    if stepped_up {
-                        GateOutcome::Pass { session, enroll_by }
+                    let Some(subject) = request.subject else {
+                        let problem = Problem::new(ProblemCode::NotAuthenticated);
+                        return GateOutcome::Refuse(ApiResponse::problem(&problem));
+                    };
+                    let checked = if need == Need::Admin {
+                        self.check_admin(subject, &current).await
                     } else {
-                        let problem = Problem::new(ProblemCode::StepUpRequired);
-                        GateOutcome::Refuse(ApiResponse::problem(&problem).session(session))
+                        self.check_step_up(subject, &current)
+                    };
+                    match checked {
+                        Ok(()) => GateOutcome::Pass { session, enroll_by },
+                        Err(problem) => {
+                            GateOutcome::Refuse(ApiResponse::problem(&problem).session(session))
+                        }
                     }
                 }
                 refused @ GateOutcome::Refuse(_) => refused,
@@ -622,23 +669,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
             }
         }
         if route.access == Access::Admin {
-            if !subject.roles.contains(&self.config.admin_role) {
-                return Err(ProblemCode::NotAdmin.into());
-            }
-            // The policy may let an administrator through without a
-            // second step (no factor under an optional rule, or a
-            // remembered browser); the policy and other people's factors
-            // are never one password away.
-            if current.session.state.verified_at.is_none() {
-                let factors = self.mfa.factors(subject).await?;
-                let enrolled = factors.authenticators > 0 || !factors.channels.is_empty();
-                return Err(if enrolled {
-                    ProblemCode::MfaRequired
-                } else {
-                    ProblemCode::EnrollmentRequired
-                }
-                .into());
-            }
+            self.check_admin(subject, &current.session).await?;
         }
         let call = Call {
             subject,
@@ -712,7 +743,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                 let confirmation = mfa
                     .confirm_totp_enrollment(subject, &id, &body.code, &body.name, tolerance)
                     .await?;
-                self.confirmed(confirmation, session)
+                self.confirmed(confirmation, subject, session)
             }
             Endpoint::StartChannel => {
                 let channel = channel(param)?;
@@ -727,7 +758,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                 let confirmation = mfa
                     .confirm_channel_enrollment(subject, channel, &body.code)
                     .await?;
-                self.confirmed(confirmation, session)
+                self.confirmed(confirmation, subject, session)
             }
             Endpoint::SendCode => {
                 let outcome = mfa.send_code(subject, channel(param)?).await?;
@@ -909,17 +940,21 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
         ApiResponse::problem(&problem)
     }
 
-    /// A confirmation's answer. A new factor changes what the policy asks
-    /// of this session, so the next gate check asks the store again.
-    fn confirmed(&self, confirmation: Confirmation, session: &MfaSession) -> ApiResponse {
+    /// A confirmation's answer. A confirmed factor verifies the session,
+    /// as `POST /verify` with it would (its id cycled): the person has
+    /// just shown they hold it, and its code is spent.
+    fn confirmed(
+        &self,
+        confirmation: Confirmation,
+        subject: &Subject,
+        session: &MfaSession,
+    ) -> ApiResponse {
         let now = self.now();
-        let recheck = SessionUpdate::Replace {
-            session: MfaSession {
-                checked_at: None,
-                enroll_by: None,
-                ..session.clone()
-            },
-            renew_id: false,
+        let mut raised = MfaSession::verified(&subject.id, now);
+        raised.state.device_remembered = session.state.device_remembered;
+        let raised = SessionUpdate::Replace {
+            session: raised,
+            renew_id: true,
         };
         match confirmation {
             Confirmation::Enrolled {
@@ -934,7 +969,7 @@ impl<S: Store, N: Notifier, C: Clock, D: Directory> Api<S, N, C, D> {
                 },
             )
             .no_store()
-            .session(recheck),
+            .session(raised),
             Confirmation::Rejected => {
                 ApiResponse::problem(&Problem::new(ProblemCode::CodeRejected))
             }

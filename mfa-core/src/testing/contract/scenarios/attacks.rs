@@ -100,8 +100,19 @@ pub async fn password_only_sessions_reach_nothing_protected<H: Harness>(harness:
 /// session, and a session made for one subject counts for no other.
 pub async fn a_session_from_before_verification_is_dead<H: Harness>(harness: &H) {
     let world = harness.world();
+    let mut setup = new_browser(harness, "alice");
+    let status = setup.send("GET", &mfa("/status"), None, &[]).await;
+    expect_json(&status, 200, "GET /status");
+    let before_enrolling = session_cookies(&setup, DEVICE_COOKIE);
+    assert!(!before_enrolling.is_empty(), "the session has a cookie");
+    let (phone, _) = enroll_totp(&mut setup, "Phone").await;
+    assert_ne!(
+        session_cookies(&setup, DEVICE_COOKIE),
+        before_enrolling,
+        "the session cookie changes when confirming a factor verifies the session"
+    );
+    // A new sign-in (password only).
     let mut alice = new_browser(harness, "alice");
-    let (phone, _) = enroll_totp(&mut alice, "Phone").await;
     let gated = alice.send("GET", PROTECTED, None, &[]).await;
     expect_problem(&gated, 401, "mfa_required", "before verifying");
     let before = alice.cookies();
@@ -149,8 +160,13 @@ pub async fn a_session_from_before_verification_is_dead<H: Harness>(harness: &H)
     let mut bob = new_browser(harness, "bob");
     let gated = bob.send("GET", PROTECTED, None, &[]).await;
     expect_json(&gated, 200, "bob, no factor yet");
-    let (bob_phone, _) = enroll_totp(&mut bob, "Phone").await;
     let unraised = bob.cookies();
+    assert!(!unraised.is_empty(), "bob's session has a cookie");
+    // Bob sets up an app in another browser; once this session is checked
+    // again, it must verify.
+    let mut bob_phone_browser = new_browser(harness, "bob");
+    let (bob_phone, _) = enroll_totp(&mut bob_phone_browser, "Phone").await;
+    world.advance(world.config.revalidate + Duration::from_secs(1));
     let mut elsewhere = new_browser(harness, "bob");
     let code = bob_phone.fresh_code(world);
     let verified = elsewhere

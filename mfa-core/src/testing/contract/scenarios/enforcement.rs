@@ -79,8 +79,10 @@ pub async fn a_grace_period_sends_the_enroll_by_header<H: Harness>(harness: &H) 
     let next = expect_redirect(&gated, &world.config.enroll_page, "gate, browser");
     assert_eq!(next, PROTECTED);
     let (phone, _) = enroll_totp(&mut bob, "Phone").await;
+    // Confirming the app verified this session with it.
     let gated = bob.send("GET", PROTECTED, None, &[]).await;
-    expect_problem(&gated, 401, "mfa_required", "gate, enrolled");
+    expect_json(&gated, 200, "gate, enrolled");
+    assert_eq!(gated.header(ENROLL_BY_HEADER), None);
     let verified = verify_totp(&mut bob, &phone).await;
     expect_json(&verified, 200, "POST /verify");
     let gated = bob.send("GET", PROTECTED, None, &[]).await;
@@ -130,8 +132,10 @@ pub async fn no_grace_means_enrollment_first<H: Harness>(harness: &H) {
         json!({"decision": "enroll_now", "methods": {"app": true, "email": true, "sms": true}})
     );
     let (phone, _) = enroll_totp(&mut bob, "Phone").await;
+    // Confirming the app verified this session with it.
     let gated = bob.send("GET", PROTECTED, None, &[]).await;
-    expect_problem(&gated, 401, "mfa_required", "gate, enrolled");
+    expect_json(&gated, 200, "gate, enrolled");
+    assert_eq!(gated.header(ENROLL_BY_HEADER), None);
     let verified = verify_totp(&mut bob, &phone).await;
     expect_json(&verified, 200, "POST /verify");
     let gated = bob.send("GET", PROTECTED, None, &[]).await;

@@ -96,9 +96,17 @@ pub async fn every_profile_endpoint_on_its_success_path<H: Harness>(harness: &H)
         .unwrap_or_default();
     assert_eq!(first_codes.len(), 10, "ten recovery codes, shown once");
 
-    // The gate now asks for the second step.
+    // Confirming the app verified this session with it (the person just
+    // showed they hold it; its code is spent): the gate lets it through.
     let gated = alice.send("GET", PROTECTED, None, &[]).await;
-    expect_problem(&gated, 401, "mfa_required", "gate after enrolling");
+    assert_eq!(
+        expect_json(&gated, 200, "gate after enrolling"),
+        json!({"ok": true})
+    );
+    // A new session (password only) must verify.
+    let mut other = new_browser(harness, "alice");
+    let gated = other.send("GET", PROTECTED, None, &[]).await;
+    expect_problem(&gated, 401, "mfa_required", "gate in a new session");
 
     // Verify: the session is raised.
     let code = phone.fresh_code(world);
