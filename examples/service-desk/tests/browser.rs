@@ -75,9 +75,15 @@ fn free_port() -> Result<u16> {
 }
 
 impl Desk {
-    /// The desk on a free port and a browser pointed at it; `None` when
-    /// the browser is not installed (and not required).
+    /// The desk on a free port (SQLite in a fresh data folder) and a
+    /// browser pointed at it; `None` when the browser is not installed
+    /// (and not required).
     async fn open(name: &str) -> Result<Option<Self>> {
+        Self::open_on(name, None).await
+    }
+
+    /// The same on the database at `database_url`.
+    async fn open_on(name: &str, database_url: Option<String>) -> Result<Option<Self>> {
         let Some((chromium, driver_path)) = services() else {
             return Ok(None);
         };
@@ -89,6 +95,7 @@ impl Desk {
         ));
         let mut config = Config::new(&data);
         config.port = 0;
+        config.database_url = database_url;
         let desk = start(config).await?;
         let base = desk.url();
 
@@ -325,18 +332,25 @@ impl Desk {
     }
 
     /// The last message the outbox shows for `to`, read in the page's
-    /// context (the outbox page is a page of the desk).
+    /// context (the outbox page is a page of the desk); waits up to 10 s
+    /// for one.
     async fn last_message_to(&self, to: &str) -> Result<String> {
-        let script = "const r = await fetch('/dev/outbox'); return await r.text();";
-        let wrapped = format!("return (async () => {{ {script} }})();");
-        let html = self.client.execute(&wrapped, vec![]).await?;
-        let html = html.as_str().unwrap_or_default().to_owned();
-        let start = html
-            .find(&format!("data-to=\"{to}\""))
-            .ok_or_else(|| format!("no message to {to} in the outbox"))?;
-        let rest = &html[start..];
-        let end = rest.find("</article>").unwrap_or(rest.len());
-        Ok(rest[..end].to_owned())
+        let script = "const done = arguments[arguments.length - 1]; \
+                      fetch('/dev/outbox').then(r => r.text()).then(done, () => done(''));";
+        let started = Instant::now();
+        loop {
+            let html = self.client.execute_async(script, vec![]).await?;
+            let html = html.as_str().unwrap_or_default();
+            if let Some(start) = html.find(&format!("data-to=\"{to}\"")) {
+                let rest = &html[start..];
+                let end = rest.find("</article>").unwrap_or(rest.len());
+                return Ok(rest[..end].to_owned());
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                return Err(format!("no message to {to} in the outbox").into());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
     }
 }
 
@@ -415,19 +429,33 @@ async fn end_user_enables_an_authenticator_and_codes_work_once() -> Result {
     let Some(desk) = Desk::open("enable").await? else {
         return Ok(());
     };
+    enable_sign_in_and_replay(&desk, true).await?;
+    desk.close().await
+}
+
+/// The flow of test 1; with `shots`, its screenshots.
+async fn enable_sign_in_and_replay(desk: &Desk, shots: bool) -> Result {
+    let shot = |name: &'static str| async move {
+        if shots {
+            screenshot(desk, name).await?;
+        }
+        Ok::<_, Box<dyn Error + Send + Sync>>(())
+    };
     desk.go("/login").await?;
-    screenshot(&desk, "sign-in").await?;
+    shot("sign-in").await?;
     desk.sign_in("jordan@customer.example").await?;
     desk.on("/tickets").await?; // optional and not enrolled: no second step
     desk.text_contains("#tickets", "Invoice PDF").await?;
-    screenshot(&desk, "tickets").await?;
-    let (app, _) = desk.enable_app(Some("enable-authenticator")).await?;
-    screenshot(&desk, "security").await?;
+    shot("tickets").await?;
+    let (app, _) = desk
+        .enable_app(shots.then_some("enable-authenticator"))
+        .await?;
+    shot("security").await?;
     desk.sign_out().await?;
 
     desk.sign_in("jordan@customer.example").await?;
     desk.on("/verify").await?;
-    screenshot(&desk, "verify").await?;
+    shot("verify").await?;
     // The next step's code: the one confirmed at enrollment is spent.
     let code = app.code(1);
     desk.verify_with(None, &code, false).await?;
@@ -438,7 +466,82 @@ async fn end_user_enables_an_authenticator_and_codes_work_once() -> Result {
     desk.verify_with(None, &code, false).await?;
     desk.text_contains("#verify-message", "didn't work").await?;
     assert!(desk.path().await?.starts_with("/verify"));
-    desk.close().await
+    Ok(())
+}
+
+/// A database of its own on the server of `variable`'s URL, dropped by
+/// [`drop_database`]; `None` when the variable is unset (and not required).
+async fn fresh_database(variable: &str) -> Result<Option<(String, String)>> {
+    let Ok(url) = std::env::var(variable) else {
+        let required = std::env::var("MFA_REQUIRE_SERVICES").is_ok_and(|v| v == "1");
+        assert!(!required, "MFA_REQUIRE_SERVICES=1 but {variable} is unset");
+        eprintln!("skipped: set {variable} to run the service desk on that engine");
+        return Ok(None);
+    };
+    let name = format!(
+        "desk_{}_{}",
+        std::process::id(),
+        SystemTime::now().duration_since(UNIX_EPOCH)?.as_micros()
+    );
+    let base = url.split('?').next().unwrap_or(&url);
+    let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+    let statement = format!("CREATE DATABASE {name}");
+    if url.starts_with("postgres") {
+        let pool = mfa_store_sql::sqlx::PgPool::connect(&url).await?;
+        mfa_store_sql::sqlx::query(mfa_store_sql::sqlx::AssertSqlSafe(statement))
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+    } else {
+        let pool = mfa_store_sql::sqlx::MySqlPool::connect(&url).await?;
+        mfa_store_sql::sqlx::query(mfa_store_sql::sqlx::AssertSqlSafe(statement))
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+    }
+    Ok(Some((url.clone(), format!("{server}/{name}"))))
+}
+
+async fn drop_database(admin_url: &str, database_url: &str) -> Result {
+    let name = database_url.rsplit('/').next().unwrap_or_default();
+    if admin_url.starts_with("postgres") {
+        let pool = mfa_store_sql::sqlx::PgPool::connect(admin_url).await?;
+        let statement = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+        mfa_store_sql::sqlx::query(mfa_store_sql::sqlx::AssertSqlSafe(statement))
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+    } else {
+        let pool = mfa_store_sql::sqlx::MySqlPool::connect(admin_url).await?;
+        let statement = format!("DROP DATABASE IF EXISTS {name}");
+        mfa_store_sql::sqlx::query(mfa_store_sql::sqlx::AssertSqlSafe(statement))
+            .execute(&pool)
+            .await?;
+        pool.close().await;
+    }
+    Ok(())
+}
+
+/// The same app on PostgreSQL and on MySQL/MariaDB (`DATABASE_URL`): test
+/// 1's flow on each.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_desk_runs_on_postgres_and_mysql() -> Result {
+    for variable in ["MFA_TEST_POSTGRES_URL", "MFA_TEST_MYSQL_URL"] {
+        let Some((admin_url, database_url)) = fresh_database(variable).await? else {
+            continue;
+        };
+        let outcome = async {
+            let Some(desk) = Desk::open_on("engine", Some(database_url.clone())).await? else {
+                return Ok(());
+            };
+            enable_sign_in_and_replay(&desk, false).await?;
+            desk.close().await
+        }
+        .await;
+        drop_database(&admin_url, &database_url).await?;
+        outcome.map_err(|e| format!("{variable}: {e}"))?;
+    }
+    Ok(())
 }
 
 /// 2. Sign-in with a recovery code, which then no longer works.
