@@ -822,3 +822,60 @@ async fn a_grace_period_shows_the_deadline_on_every_page() -> Result {
     screenshot(&desk, "grace-banner").await?;
     desk.close().await
 }
+
+/// Sensitive changes ask for a fresh code: renaming needs none; in a
+/// session a remembered browser let in, new recovery codes ask "Confirm
+/// it's you" first; then the authenticator is removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sensitive_changes_ask_for_a_fresh_code() -> Result {
+    let Some(desk) = Desk::open("step-up").await? else {
+        return Ok(());
+    };
+    let to = "priya@customer.example";
+    desk.sign_in(to).await?;
+    let (app, codes) = desk.enable_app(None).await?;
+    desk.fill("#authenticators input[name=name]", "Personal phone")
+        .await?;
+    desk.click("#authenticators button[type=submit]").await?;
+    desk.on("/security").await?;
+    let renamed = desk.shown("#authenticators input[name=name]").await?;
+    let started = Instant::now();
+    while renamed.prop("value").await?.as_deref() != Some("Personal phone") {
+        assert!(started.elapsed() < Duration::from_secs(10), "renamed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    desk.sign_out().await?;
+    desk.sign_in(to).await?;
+    desk.verify_with(None, &app.code(1), true).await?;
+    desk.on("/tickets").await?;
+    desk.sign_out().await?;
+    desk.sign_in(to).await?; // remembered: no code asked
+
+    desk.go("/security").await?;
+    desk.click("#regenerate-codes").await?;
+    desk.accept().await?;
+    desk.shown("#step-up").await?;
+    screenshot(&desk, "step-up").await?;
+    let method = desk.shown("#step-up-method").await?;
+    method
+        .select_by_value("recovery")
+        .await
+        .map_err(|e| format!("choosing the recovery method: {e}"))?;
+    desk.fill("#step-up-code", &codes[0]).await?;
+    desk.click("#step-up-form button[type=submit]").await?;
+    desk.shown("#codes-dialog").await?;
+    let fresh = desk
+        .client
+        .find(Locator::Css("#recovery-codes li"))
+        .await?
+        .text()
+        .await?;
+    assert!(!codes.contains(&fresh), "new codes replace the old ones");
+    desk.click("#codes-saved").await?;
+    desk.text_contains("#recovery-left", "10 of 10").await?;
+
+    desk.click("[data-remove-app]").await?;
+    desk.accept().await?;
+    desk.text_contains("#mfa-state", "Off").await?;
+    desk.close().await
+}
