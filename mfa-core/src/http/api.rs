@@ -37,11 +37,13 @@ pub struct HttpConfig {
     /// Where the endpoints are mounted: `/mfa` (documentation only; the
     /// adapter mounts them there).
     pub prefix: String,
-    /// The application's page for the second step; browsers that need it
-    /// are redirected there with `next=` (a local path) added to its
-    /// query.
+    /// The application's page for the second step (`/verify` unless
+    /// set; the application serves it, e.g. with a form that posts to
+    /// `POST /mfa/verify`); browsers that need it are redirected there
+    /// with `next=` (a local path) added to its query.
     pub verify_page: String,
-    /// The application's page for setting up a factor.
+    /// The application's page for setting up a factor (`/enroll` unless
+    /// set; the application serves it).
     pub enroll_page: String,
     /// Subjects with this role may use the administrator endpoints
     /// (`admin`).
@@ -62,8 +64,8 @@ impl Default for HttpConfig {
     fn default() -> Self {
         Self {
             prefix: "/mfa".to_owned(),
-            verify_page: "/mfa/verify".to_owned(),
-            enroll_page: "/mfa/enroll".to_owned(),
+            verify_page: "/verify".to_owned(),
+            enroll_page: "/enroll".to_owned(),
             admin_role: Role::new("admin").unwrap_or(Role::AGENT),
             revalidate: Duration::from_secs(60),
             device_cookie: DeviceCookie::default(),
@@ -180,6 +182,14 @@ impl ApiResponse {
         let mut headers = vec![("content-type", PROBLEM_JSON.to_owned())];
         if let Some(secs) = problem.retry_after {
             headers.push(("retry-after", secs.to_string()));
+        }
+        // A 401 names how to authenticate (RFC 9110 §11.6.1): with the
+        // second factor, through these endpoints.
+        if problem.status == 401 {
+            headers.push((
+                "www-authenticate",
+                format!("MFA error=\"{}\"", problem.code.as_str()),
+            ));
         }
         Self {
             status: problem.status,
@@ -1128,6 +1138,23 @@ mod tests {
         assert_eq!(percent_encode("/a?b=c"), "/a%3Fb%3Dc");
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%4"), None);
+    }
+
+    #[test]
+    fn every_401_says_how_to_authenticate_and_nothing_else_does() {
+        for code in ProblemCode::ALL {
+            let response = ApiResponse::problem(&Problem::new(code));
+            let challenge = response
+                .headers
+                .iter()
+                .find(|(name, _)| *name == "www-authenticate")
+                .map(|(_, value)| value.clone());
+            if response.status == 401 {
+                assert_eq!(challenge, Some(format!("MFA error=\"{}\"", code.as_str())));
+            } else {
+                assert_eq!(challenge, None, "{code:?}");
+            }
+        }
     }
 
     #[test]
