@@ -7,8 +7,10 @@
 //! (or a claimed `Content-Length`) over `max_body` is 413 — and only
 //! then.
 //!
-//! Each input builds a fresh world (a `MemoryStore` at a fixed time), so
-//! a crash replays. Input layout (the files in `seeds/http_api` follow
+//! Each input builds a fresh world (a `MemoryStore` at a fixed time, fixed
+//! keys and ids), so a crash replays: only the remembered browser's token
+//! and the recovery codes are random, and no property depends on them.
+//! Input layout (the files in `seeds/http_api` follow
 //! it):
 //!
 //! | byte | meaning |
