@@ -606,3 +606,53 @@ fn the_gate_redirects_browsers_and_announces_enrollment_deadlines() {
         );
     });
 }
+
+/// With actix-session's defaults (what an application gets unless it
+/// weakens them), the session cookie the gate causes is `HttpOnly`,
+/// `SameSite` and `Secure`: the adapter sets no cookie attribute of its
+/// own on the session.
+#[test]
+fn the_session_cookie_keeps_the_session_middlewares_defaults() {
+    run(async {
+        let world = World::new();
+        let api = Api::new(world.mfa.clone(), world.config.clone()).with_directory(TestDirectory);
+        let app = App::new()
+            .app_data(MfaHandle::new(api))
+            .service(
+                web::resource(PROTECTED)
+                    .wrap(MfaGate)
+                    .route(web::get().to(ok)),
+            )
+            .wrap(from_fn(first_factor))
+            .wrap(SessionMiddleware::new(
+                MemorySessions::default(),
+                Key::from(&[7; 64]),
+            ));
+        let app = actix_test::init_service(app).await;
+        // Alice has no factor yet: the gate passes and stores that it
+        // checked the session, which starts one.
+        let request = actix_test::TestRequest::get()
+            .uri(PROTECTED)
+            .insert_header((SUBJECT_HEADER, "alice"))
+            .to_request();
+        let response = actix_test::call_service(&app, request).await;
+        assert_eq!(response.status().as_u16(), 200);
+        let cookie = response
+            .headers()
+            .get("set-cookie")
+            .expect("a session cookie")
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
+        for attribute in ["HttpOnly", "Secure"] {
+            assert!(attributes.contains(&attribute), "{attribute} in {cookie}");
+        }
+        assert!(
+            attributes
+                .iter()
+                .any(|a| *a == "SameSite=Strict" || *a == "SameSite=Lax"),
+            "SameSite in {cookie}"
+        );
+    });
+}

@@ -313,3 +313,42 @@ fn extractors_without_the_layer_are_a_500_naming_it() {
         assert!(detail.contains("MfaLayer"), "{detail}");
     });
 }
+
+/// With tower-sessions' defaults (what an application gets unless it
+/// weakens them), the session cookie the gate causes is `HttpOnly`,
+/// `SameSite` and `Secure`: the adapter sets no cookie attribute of its
+/// own on the session.
+#[test]
+fn the_session_cookie_keeps_the_session_layers_defaults() {
+    run(async {
+        let world = World::new();
+        let api = common::api(&world);
+        let app = Router::new()
+            .route(PROTECTED, get(common::tickets))
+            .layer(MfaLayer::new(api.clone()))
+            .nest(PREFIX, mfa_axum::router(api))
+            .layer(axum::middleware::from_fn(common::first_factor))
+            .layer(tower_sessions::SessionManagerLayer::new(
+                tower_sessions::MemoryStore::default(),
+            ));
+        // Alice has no factor yet: the gate passes and stores that it
+        // checked the session, which starts one.
+        let request = Request::get(PROTECTED)
+            .header(SUBJECT_HEADER, "alice")
+            .body(Body::empty())
+            .unwrap();
+        let response = into_test_response(app.oneshot(request).await.unwrap()).await;
+        assert_eq!(response.status, 200);
+        let cookie = response.header("set-cookie").expect("a session cookie");
+        let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
+        for attribute in ["HttpOnly", "Secure"] {
+            assert!(attributes.contains(&attribute), "{attribute} in {cookie}");
+        }
+        assert!(
+            attributes
+                .iter()
+                .any(|a| *a == "SameSite=Strict" || *a == "SameSite=Lax"),
+            "SameSite in {cookie}"
+        );
+    });
+}

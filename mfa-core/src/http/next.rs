@@ -9,7 +9,10 @@
 /// scheme-relative URL (`//evil.example`), `/\evil` (browsers read `\` as
 /// `/`), percent-encoded slashes or backslashes right after the first `/`
 /// (`/%2F%2Fevil`, `/%5Cevil`), control characters, spaces and non-ASCII
-/// (which some browsers strip or normalise into something else).
+/// (which some browsers strip or normalise into something else), and
+/// percent-encoded control characters anywhere (`/%09/evil`: decoded once
+/// by whoever reads the query, it is `/<tab>/evil`, and browsers drop the
+/// tab and go to `//evil`; `%0D%0A` would split a header).
 ///
 /// ```
 /// use mfa_core::http::safe_next;
@@ -19,6 +22,7 @@
 /// assert_eq!(safe_next("https://evil.example/"), "/");
 /// assert_eq!(safe_next("/\\evil.example"), "/");
 /// assert_eq!(safe_next("/%2F%2Fevil.example"), "/");
+/// assert_eq!(safe_next("/%09/evil.example"), "/");
 /// ```
 #[must_use]
 pub fn safe_next(candidate: &str) -> &str {
@@ -53,6 +57,27 @@ fn is_local_path(candidate: &str) -> bool {
     let lower = rest.get(..3).map(str::to_ascii_lowercase);
     !matches!(lower.as_deref(), Some("%2f" | "%5c"))
         && !rest.to_ascii_lowercase().contains("%2f%2f")
+        && !encodes_a_control_character(bytes)
+}
+
+/// Whether a `%XX` escape in `bytes` stands for an ASCII control character
+/// (`%00`-`%1F`, `%7F`): what the first decoding turns into the bytes
+/// refused above.
+fn encodes_a_control_character(bytes: &[u8]) -> bool {
+    bytes.windows(3).any(|w| match *w {
+        [b'%', high, low] => match (hex_value(high), hex_value(low)) {
+            (Some(high), Some(low)) => ((high << 4) | low).is_ascii_control(),
+            _ => false,
+        },
+        _ => false,
+    })
+}
+
+/// The value of one hexadecimal digit.
+fn hex_value(digit: u8) -> Option<u8> {
+    char::from(digit)
+        .to_digit(16)
+        .and_then(|value| u8::try_from(value).ok())
 }
 
 #[cfg(test)]
@@ -97,6 +122,31 @@ mod tests {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
         assert_eq!(safe_next(&format!("/{}", "a".repeat(MAX_NEXT_LEN))), "/");
+    }
+
+    /// Caught by the `next_url` fuzz target (seed `encoded_tab`):
+    /// `/%09/evil.example` passed, and once decoded (as the host
+    /// application reads `next` from its query) it is
+    /// `/<tab>/evil.example`, which browsers resolve to `//evil.example`,
+    /// another site.
+    #[test]
+    fn encoded_control_characters_are_refused() {
+        for bad in [
+            "/%09/evil.example",
+            "/%0a/evil.example",
+            "/%0D%0A/evil.example",
+            "/%09%09/evil.example",
+            "/tickets%0D%0ASet-Cookie:%20sid=x",
+            "/tickets%00",
+            "/tickets?q=%7F",
+            "/tickets?q=%1f",
+        ] {
+            assert_eq!(safe_next(bad), "/", "{bad:?}");
+        }
+        // Other escapes, and `%` not followed by two hex digits, stay.
+        for ok in ["/a%20b", "/caf%C3%A9", "/x?q=%41", "/100%", "/%+9", "/%0g"] {
+            assert_eq!(safe_next(ok), ok, "{ok:?}");
+        }
     }
 
     proptest::proptest! {

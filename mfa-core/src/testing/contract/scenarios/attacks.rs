@@ -396,7 +396,8 @@ pub async fn cross_site_and_form_requests_change_nothing<H: Harness>(harness: &H
 /// verification, turning MFA off, regenerating recovery codes, removing
 /// a factor or a remembered browser, and adding a factor are 403
 /// `step_up_required` (while the gate still lets the session through);
-/// after a new verification they are allowed.
+/// after a new verification (which cycles the session id) they are
+/// allowed.
 #[allow(clippy::too_many_lines, reason = "every sensitive change, twice")]
 pub async fn sensitive_changes_need_a_fresh_code<H: Harness>(harness: &H) {
     let world = harness.world();
@@ -447,9 +448,26 @@ pub async fn sensitive_changes_need_a_fresh_code<H: Harness>(harness: &H) {
     assert_eq!(factors["authenticators"].as_array().map(Vec::len), Some(2));
     assert_eq!(factors["channels"].as_array().map(Vec::len), Some(1));
 
-    // A fresh code, and each is allowed.
+    // A fresh code, and each is allowed. The step-up cycles the session
+    // id like the first verification: a copy of the session id taken
+    // before it is dead, and does not ride on the fresh code.
+    let before_step_up = session_cookies(&alice, DEVICE_COOKIE);
     let verified = verify_totp(&mut alice, &phone).await;
     expect_json(&verified, 200, "step up");
+    assert_ne!(
+        session_cookies(&alice, DEVICE_COOKIE),
+        before_step_up,
+        "the session cookie changes on step-up"
+    );
+    let mut copy = new_browser(harness, "alice");
+    copy.set_cookies(before_step_up);
+    let codes = copy.send("POST", &mfa("/recovery-codes"), None, &[]).await;
+    expect_problem(
+        &codes,
+        401,
+        "mfa_required",
+        "the session id from before the step-up",
+    );
     let codes = alice.send("POST", &mfa("/recovery-codes"), None, &[]).await;
     expect_json(&codes, 200, "POST /recovery-codes after step-up");
     let started = alice.send("POST", &mfa("/totp"), None, &[]).await;

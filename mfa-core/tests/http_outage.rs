@@ -1,0 +1,508 @@
+//! A store outage over HTTP: while the store is unreachable, every
+//! endpoint and the gate answer 503 `unavailable` with `Retry-After`,
+//! never a 500, never a pass they could not check, and never the cause;
+//! the tries made meanwhile are not charged, and once the store is back
+//! the same requests work. A session verified
+//! less than the revalidation interval ago passes the gate without the
+//! store, as documented (`HttpConfig::revalidate`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use mfa_core::audit::{AuditEvent, AuditQuery, NewAuditEvent};
+use mfa_core::http::{
+    Api, ApiRequest, ApiResponse, GateOutcome, GateRequest, HttpConfig, MfaSession, PROBLEM_JSON,
+    RequestFacts, SessionUpdate, UNAVAILABLE_RETRY_SECS,
+};
+use mfa_core::otp::{Totp, TotpConfig};
+use mfa_core::pepper::CodeHash;
+use mfa_core::policy::{GraceRecord, Policy};
+use mfa_core::seal::{Sealed, Sealer, SealingKey};
+use mfa_core::service::{Confirmation, DriftTolerance};
+use mfa_core::store::{
+    Activation, ChannelAdded, ChannelFactor, FactorRef, IssueOutcome, PendingTotp,
+    RememberedDevice, Removal, ReplaceCodes, ResetSummary, SealedEntry, SendLimits, SentCode,
+    SentCodeAttempt, Settlement, Store, TotpContext, TotpCredential, Usable,
+};
+use mfa_core::testing::{ManualClock, RecordingNotifier};
+use mfa_core::throttle::{Charge, ThrottleRule, ThrottleState};
+use mfa_core::{
+    Channel, Clock, CredentialId, Error, FactorKind, MemoryStore, Mfa, MfaConfig, Pepper, Result,
+    Role, Secret, Subject, SubjectId, Timestamp,
+};
+
+/// What the outage says about itself: it must not reach the client.
+const CAUSE: &str = "connection refused by db-primary.internal:5432";
+
+/// A [`MemoryStore`] that can be cut off: while it is down, every call
+/// fails with [`Error::StoreUnavailable`], as a database that cannot be
+/// reached does, and changes nothing.
+#[derive(Debug, Clone)]
+struct Outage(MemoryStore, Arc<AtomicBool>);
+
+impl Outage {
+    fn up(&self) -> Result<()> {
+        if self.1.load(Ordering::SeqCst) {
+            Err(Error::StoreUnavailable(CAUSE.into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Store for Outage {
+    async fn put_pending_totp(&self, pending: PendingTotp) -> Result<()> {
+        self.up()?;
+        self.0.put_pending_totp(pending).await
+    }
+
+    async fn pending_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        now: Timestamp,
+    ) -> Result<Option<PendingTotp>> {
+        self.up()?;
+        self.0.pending_totp(subject, id, now).await
+    }
+
+    async fn activate_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        activation: Activation,
+    ) -> Result<Option<TotpCredential>> {
+        self.up()?;
+        self.0.activate_totp(subject, id, activation).await
+    }
+
+    async fn list_totp(&self, subject: &SubjectId) -> Result<Vec<TotpCredential>> {
+        self.up()?;
+        self.0.list_totp(subject).await
+    }
+
+    async fn rename_totp(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        name: &str,
+    ) -> Result<bool> {
+        self.up()?;
+        self.0.rename_totp(subject, id, name).await
+    }
+
+    async fn consume_totp_step(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        step: u64,
+        drift: i16,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.up()?;
+        self.0
+            .consume_totp_step(subject, id, step, drift, now)
+            .await
+    }
+
+    async fn remove_factor(
+        &self,
+        subject: &SubjectId,
+        factor: &FactorRef,
+        keep: Option<Usable>,
+    ) -> Result<Removal> {
+        self.up()?;
+        self.0.remove_factor(subject, factor, keep).await
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        subject: &SubjectId,
+        hashes: Vec<CodeHash>,
+        mode: ReplaceCodes,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.up()?;
+        self.0
+            .replace_recovery_codes(subject, hashes, mode, now)
+            .await
+    }
+
+    async fn consume_recovery_code(
+        &self,
+        subject: &SubjectId,
+        hash: &CodeHash,
+        now: Timestamp,
+    ) -> Result<bool> {
+        self.up()?;
+        self.0.consume_recovery_code(subject, hash, now).await
+    }
+
+    async fn recovery_codes_left(&self, subject: &SubjectId) -> Result<u32> {
+        self.up()?;
+        self.0.recovery_codes_left(subject).await
+    }
+
+    async fn add_channel(
+        &self,
+        subject: &SubjectId,
+        factor: ChannelFactor,
+    ) -> Result<ChannelAdded> {
+        self.up()?;
+        self.0.add_channel(subject, factor).await
+    }
+
+    async fn list_channels(&self, subject: &SubjectId) -> Result<Vec<ChannelFactor>> {
+        self.up()?;
+        self.0.list_channels(subject).await
+    }
+
+    async fn issue_sent_code(&self, code: SentCode, limits: SendLimits) -> Result<IssueOutcome> {
+        self.up()?;
+        self.0.issue_sent_code(code, limits).await
+    }
+
+    async fn attempt_sent_code(
+        &self,
+        subject: &SubjectId,
+        channel: Channel,
+        hash: &CodeHash,
+        max_tries: u32,
+        now: Timestamp,
+    ) -> Result<SentCodeAttempt> {
+        self.up()?;
+        self.0
+            .attempt_sent_code(subject, channel, hash, max_tries, now)
+            .await
+    }
+
+    async fn throttle_state(&self, subject: &SubjectId, kind: FactorKind) -> Result<ThrottleState> {
+        self.up()?;
+        self.0.throttle_state(subject, kind).await
+    }
+
+    async fn charge_attempt(
+        &self,
+        subject: &SubjectId,
+        kind: FactorKind,
+        rule: ThrottleRule,
+        now: Timestamp,
+    ) -> Result<Charge> {
+        self.up()?;
+        self.0.charge_attempt(subject, kind, rule, now).await
+    }
+
+    async fn settle_attempt(
+        &self,
+        subject: &SubjectId,
+        kind: FactorKind,
+        rule: ThrottleRule,
+        settlement: Settlement,
+    ) -> Result<()> {
+        self.up()?;
+        self.0.settle_attempt(subject, kind, rule, settlement).await
+    }
+
+    async fn begin_totp_attempt(
+        &self,
+        subject: &SubjectId,
+        rule: ThrottleRule,
+        now: Timestamp,
+    ) -> Result<TotpContext> {
+        self.up()?;
+        self.0.begin_totp_attempt(subject, rule, now).await
+    }
+
+    async fn accept_totp_step(
+        &self,
+        subject: &SubjectId,
+        id: &CredentialId,
+        step: u64,
+        drift: i16,
+        rule: ThrottleRule,
+        now: Timestamp,
+        audit: NewAuditEvent,
+    ) -> Result<bool> {
+        self.up()?;
+        self.0
+            .accept_totp_step(subject, id, step, drift, rule, now, audit)
+            .await
+    }
+
+    async fn put_device(&self, device: RememberedDevice) -> Result<()> {
+        self.up()?;
+        self.0.put_device(device).await
+    }
+
+    async fn touch_device(
+        &self,
+        subject: &SubjectId,
+        token_hash: &CodeHash,
+        now: Timestamp,
+    ) -> Result<Option<RememberedDevice>> {
+        self.up()?;
+        self.0.touch_device(subject, token_hash, now).await
+    }
+
+    async fn list_devices(
+        &self,
+        subject: &SubjectId,
+        now: Timestamp,
+    ) -> Result<Vec<RememberedDevice>> {
+        self.up()?;
+        self.0.list_devices(subject, now).await
+    }
+
+    async fn revoke_device(&self, subject: &SubjectId, id: &CredentialId) -> Result<bool> {
+        self.up()?;
+        self.0.revoke_device(subject, id).await
+    }
+
+    async fn revoke_all_devices(&self, subject: &SubjectId) -> Result<u64> {
+        self.up()?;
+        self.0.revoke_all_devices(subject).await
+    }
+
+    async fn load_policy(&self) -> Result<Option<Policy>> {
+        self.up()?;
+        self.0.load_policy().await
+    }
+
+    async fn save_policy(&self, policy: &Policy) -> Result<()> {
+        self.up()?;
+        self.0.save_policy(policy).await
+    }
+
+    async fn grace(&self, subject: &SubjectId) -> Result<Option<GraceRecord>> {
+        self.up()?;
+        self.0.grace(subject).await
+    }
+
+    async fn fix_grace(&self, subject: &SubjectId, record: GraceRecord) -> Result<GraceRecord> {
+        self.up()?;
+        self.0.fix_grace(subject, record).await
+    }
+
+    async fn clear_grace(&self, subject: &SubjectId) -> Result<()> {
+        self.up()?;
+        self.0.clear_grace(subject).await
+    }
+
+    async fn reset_subject(&self, subject: &SubjectId) -> Result<ResetSummary> {
+        self.up()?;
+        self.0.reset_subject(subject).await
+    }
+
+    async fn append_audit(&self, event: NewAuditEvent) -> Result<()> {
+        self.up()?;
+        self.0.append_audit(event).await
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
+        self.up()?;
+        self.0.list_audit(query).await
+    }
+
+    async fn sealed_secrets(
+        &self,
+        after: Option<&CredentialId>,
+        limit: u32,
+    ) -> Result<Vec<SealedEntry>> {
+        self.up()?;
+        self.0.sealed_secrets(after, limit).await
+    }
+
+    async fn replace_sealed(
+        &self,
+        id: &CredentialId,
+        expected: &Sealed,
+        new: &Sealed,
+    ) -> Result<bool> {
+        self.up()?;
+        self.0.replace_sealed(id, expected, new).await
+    }
+}
+
+type TestApi = Api<Outage, RecordingNotifier, ManualClock>;
+
+/// Alice (an agent) with an authenticator app, the API over a store that
+/// can go down, the switch, and the app.
+async fn world() -> (TestApi, Arc<AtomicBool>, ManualClock, Subject, Totp) {
+    let clock = ManualClock::new(Timestamp::from_unix(1_800_000_000));
+    let down = Arc::new(AtomicBool::new(false));
+    let store = Outage(MemoryStore::new(), Arc::clone(&down));
+    let sealer = Sealer::new(vec![SealingKey::new(1, [0x44; 32])]).unwrap();
+    let config = MfaConfig::new(
+        "Outage Desk",
+        Pepper::new(&[0x33; 32]).unwrap(),
+        sealer.clone(),
+    );
+    let mfa = Arc::new(Mfa::new(
+        store.clone(),
+        RecordingNotifier::new(),
+        clock.clone(),
+        config,
+    ));
+    let alice = Subject::new(SubjectId::new("alice").unwrap(), [Role::AGENT]);
+
+    // An authenticator, put in place the way the service starts one.
+    let id = CredentialId::new("phone").unwrap();
+    let secret = Secret::from_base32("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
+    let totp = TotpConfig::default();
+    let now = clock.now();
+    store
+        .put_pending_totp(PendingTotp {
+            id: id.clone(),
+            subject: alice.id.clone(),
+            sealed_secret: sealer.seal(&secret, &alice.id, &id).unwrap(),
+            config: totp,
+            created_at: now,
+            expires_at: now.plus(Duration::from_secs(600)),
+        })
+        .await
+        .unwrap();
+    let app = Totp::new(&secret, &totp);
+    let code = app.generate_at(now.unix()).unwrap().expose().to_string();
+    let confirmed = mfa
+        .confirm_totp_enrollment(&alice, &id, &code, "Phone", DriftTolerance::Standard)
+        .await
+        .unwrap();
+    assert!(matches!(confirmed, Confirmation::Enrolled { .. }));
+    clock.advance(Duration::from_secs(30));
+    let api = Api::new(mfa, HttpConfig::default());
+    (api, down, clock, alice, app)
+}
+
+/// `method path` with a JSON `body` (empty: none) from this site.
+async fn send(
+    api: &TestApi,
+    alice: &Subject,
+    session: &MfaSession,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> ApiResponse {
+    api.handle(ApiRequest {
+        facts: RequestFacts {
+            method,
+            content_type: (!body.is_empty()).then_some("application/json"),
+            content_length: Some(body.len() as u64),
+            origin: None,
+            sec_fetch_site: Some("same-origin"),
+            host: Some("desk.example"),
+        },
+        path,
+        query: None,
+        body: body.as_bytes(),
+        subject: Some(alice),
+        session,
+        cookies: Some("mfa_device=tok"),
+        user_agent: None,
+    })
+    .await
+}
+
+/// Asserts the outage answer: 503 `unavailable`, `Retry-After`, the
+/// cause kept back.
+#[track_caller]
+fn assert_unavailable(response: &ApiResponse, what: &str) {
+    assert_eq!(response.status, 503, "{what}: {response:?}");
+    let header = |name: &str| {
+        response
+            .headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(header("content-type"), Some(PROBLEM_JSON), "{what}");
+    let retry = UNAVAILABLE_RETRY_SECS.to_string();
+    assert_eq!(header("retry-after"), Some(retry.as_str()), "{what}");
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(body["code"], "unavailable", "{what}");
+    assert_eq!(body["retry_after"], UNAVAILABLE_RETRY_SECS, "{what}");
+    assert_eq!(body.get("detail"), None, "{what}: no cause");
+    let text = String::from_utf8_lossy(&response.body);
+    assert!(!text.contains("db-primary"), "{what}: {text}");
+    assert_eq!(
+        response.session,
+        SessionUpdate::Keep,
+        "{what}: the session stays"
+    );
+}
+
+#[tokio::test]
+async fn a_store_outage_is_503_with_retry_after_and_never_a_pass() {
+    let (api, down, clock, alice, app) = world().await;
+    let empty = MfaSession::default();
+    let code = app
+        .generate_at(clock.now().unix())
+        .unwrap()
+        .expose()
+        .to_string();
+    let verify = format!(r#"{{"method":"totp","code":"{code}"}}"#);
+
+    down.store(true, Ordering::SeqCst);
+    // More tries than the throttle lets through before a lock: none is
+    // charged, since the store could not count it.
+    for _ in 0..6 {
+        let wrong = r#"{"method":"totp","code":"000000"}"#;
+        let response = send(&api, &alice, &empty, "POST", "/verify", wrong).await;
+        assert_unavailable(&response, "POST /verify, wrong code, store down");
+    }
+    for (method, path, body) in [
+        ("GET", "/status", ""),
+        ("POST", "/verify", verify.as_str()),
+        ("POST", "/send/email", ""),
+        ("GET", "/factors", ""),
+        ("POST", "/totp", ""),
+    ] {
+        let response = send(&api, &alice, &empty, method, path, body).await;
+        assert_unavailable(&response, &format!("{method} {path}, store down"));
+    }
+    // The gate cannot check an unverified session: refused, not passed.
+    let gate = |session| GateRequest {
+        subject: Some(&alice),
+        session,
+        html: false,
+        path_and_query: "/tickets",
+        cookies: None,
+    };
+    match api.gate(gate(&empty)).await {
+        GateOutcome::Refuse(response) => assert_unavailable(&response, "the gate, store down"),
+        GateOutcome::Pass { .. } => panic!("the gate passed a session it could not check"),
+    }
+    // A session verified seconds ago is within the revalidation interval:
+    // it passes without the store.
+    let verified = MfaSession::verified(&alice.id, clock.now());
+    assert!(matches!(
+        api.gate(gate(&verified)).await,
+        GateOutcome::Pass { .. }
+    ));
+    // Past the interval it needs the store again.
+    clock.advance(Duration::from_secs(61));
+    match api.gate(gate(&verified)).await {
+        GateOutcome::Refuse(response) => {
+            assert_unavailable(
+                &response,
+                "a verified session due for its check, store down",
+            );
+        }
+        GateOutcome::Pass { .. } => panic!("the gate skipped a check that was due"),
+    }
+
+    // Back up: everything works again, and the right code is accepted,
+    // not locked out by the tries made during the outage.
+    down.store(false, Ordering::SeqCst);
+    let status = send(&api, &alice, &empty, "GET", "/status", "").await;
+    assert_eq!(status.status, 200);
+    let code = app
+        .generate_at(clock.now().unix())
+        .unwrap()
+        .expose()
+        .to_string();
+    let verify = format!(r#"{{"method":"totp","code":"{code}"}}"#);
+    let verified = send(&api, &alice, &empty, "POST", "/verify", &verify).await;
+    assert_eq!(verified.status, 200, "{verified:?}");
+}
