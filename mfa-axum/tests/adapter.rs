@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::extract::Request;
 use axum::routing::get;
 use common::{AxumHarness, TestApi, into_test_response, run};
-use mfa_axum::{MfaHandle, MfaLayer, SecondStepPending, SteppedUp, Verified};
+use mfa_axum::{Admin, MfaHandle, MfaLayer, SecondStepPending, SteppedUp, Verified};
 use mfa_core::http::PROBLEM_JSON;
 use mfa_core::policy::{Policy, RolePolicy};
 use mfa_core::testing::contract::{Browser, PREFIX, PROTECTED, SUBJECT_HEADER, World};
@@ -41,6 +41,7 @@ fn extractor_routes() -> Router {
             "/stepped",
             get(|SteppedUp(s): SteppedUp| async move { who(&s) }),
         )
+        .route("/admin", get(|Admin(s): Admin| async move { who(&s) }))
         .route(
             "/handle",
             get(|api: MfaHandle<_, _, _, _>| async move {
@@ -189,6 +190,60 @@ fn second_step_then_step_up_through_extractors_and_gate() {
             assert_eq!(response.status, 401, "{uri}");
             assert_eq!(response.json()["code"], "not_authenticated", "{uri}");
         }
+    });
+}
+
+#[test]
+fn the_admin_extractor_follows_the_administrator_endpoints_rule() {
+    run(async {
+        let harness = AxumHarness::with_routes(World::new(), extractor_routes());
+        let world = &harness.world;
+        // No factor (the policy is optional, so the gate passes): enroll first.
+        let mut root = Browser::new(&harness, Some("root"));
+        let refused = root.send("GET", "/admin", None, &[]).await;
+        assert_eq!(
+            (refused.status, refused.json()["code"].clone()),
+            (403, json!("enrollment_required"))
+        );
+        // Not an administrator.
+        let mut alice = Browser::new(&harness, Some("alice"));
+        let refused = alice.send("GET", "/admin", None, &[]).await;
+        assert_eq!(
+            (refused.status, refused.json()["code"].clone()),
+            (403, json!("not_admin"))
+        );
+        // Enrolled, remembered on a browser, then that browser alone: the
+        // gate lets it through, the administration pages do not.
+        let app = world.enroll_authenticator("root").await;
+        let refused = root.send("GET", "/admin", None, &[]).await;
+        assert_eq!(
+            (refused.status, refused.json()["code"].clone()),
+            (401, json!("mfa_required"))
+        );
+        let code = world.next_code(&app);
+        let verified = root
+            .send(
+                "POST",
+                &format!("{PREFIX}/verify"),
+                Some(json!({"method": "totp", "code": code, "remember_device": true})),
+                &[],
+            )
+            .await;
+        assert_eq!(verified.status, 200);
+        let admin = root.send("GET", "/admin", None, &[]).await;
+        assert_eq!((admin.status, admin.body.as_slice()), (200, &b"root"[..]));
+        let device = root.cookie("mfa_device").map(str::to_owned);
+        let mut remembered = Browser::new(&harness, Some("root"));
+        remembered.set_cookies(vec![("mfa_device".to_owned(), device.unwrap())]);
+        assert_eq!(
+            remembered.send("GET", PROTECTED, None, &[]).await.status,
+            200
+        );
+        let refused = remembered.send("GET", "/admin", None, &[]).await;
+        assert_eq!(
+            (refused.status, refused.json()["code"].clone()),
+            (401, json!("mfa_required"))
+        );
     });
 }
 
