@@ -249,7 +249,7 @@ pub(crate) async fn begin_totp_attempt<E: Engine>(
 /// `UPDATE` first; nothing else if it changed no row).
 pub(crate) async fn accept_totp_step<E: Engine>(
     db: &SqlStore<E>,
-    step: &StepUse<'_>,
+    step: StepUse<'_>,
     rule: ThrottleRule,
     audit: &NewAuditEvent,
 ) -> OpResult<bool> {

@@ -131,6 +131,7 @@ pub(crate) async fn list<E: Engine>(
 
 /// A TOTP step to accept: which authenticator, the step and its drift,
 /// and when.
+#[derive(Clone, Copy)]
 pub(crate) struct StepUse<'a> {
     pub(crate) subject: &'a SubjectId,
     pub(crate) id: &'a CredentialId,
@@ -156,10 +157,7 @@ impl StepUse<'_> {
 /// step)`; accepted iff it changed a row. The row lock the update takes
 /// makes concurrent updates with the same step see each other's write:
 /// exactly one changes the row.
-pub(crate) async fn consume_step<E: Engine>(
-    db: &SqlStore<E>,
-    step: &StepUse<'_>,
-) -> OpResult<bool> {
+pub(crate) async fn consume_step<E: Engine>(db: &SqlStore<E>, step: StepUse<'_>) -> OpResult<bool> {
     Ok(db.execute(db.sql().consume_step, &step.args()?).await? > 0)
 }
 
