@@ -21,14 +21,14 @@ use mfa_core::throttle::{Charge, ThrottleRule, ThrottleState};
 use mfa_core::{Channel, CredentialId, FactorKind, Result, Store, SubjectId, Timestamp};
 
 use crate::StoreOptions;
-use crate::engine::{Arg, Engine, EngineKind};
+use crate::engine::{Arg, Engine, EngineKind, On, Row};
 use crate::error::{Class, SqlStoreError, classify};
 use crate::ops::totp::StepUse;
 use crate::ops::{
     OpError, OpResult, audit, devices, factors, key_rotation, policy, recovery, reset, sent_codes,
     subject_arg, throttle, totp,
 };
-use crate::sql::{Sql, sql_for};
+use crate::sql::{Dialect, dialect};
 
 /// The MFA store on a SQL database, for any [`Engine`]: one type per
 /// engine — [`SqliteStore`](crate::SqliteStore),
@@ -151,9 +151,9 @@ impl<E: Engine> SqlStore<E> {
 
     // ----- what the operations run ---------------------------------------
 
-    /// The engine's statements.
-    pub(crate) fn sql(&self) -> &'static Sql {
-        sql_for(self.engine())
+    /// The engine's statements where the engines differ.
+    pub(crate) fn dialect(&self) -> &'static Dialect {
+        dialect(self.engine())
     }
 
     /// Counts one statement.
@@ -164,7 +164,7 @@ impl<E: Engine> SqlStore<E> {
     /// Runs a statement on its own (autocommit); rows affected.
     pub(crate) async fn execute(&self, sql: &'static str, args: &[Arg<'_>]) -> OpResult<u64> {
         self.count();
-        Ok(E::execute(&self.pool, sql, args).await?)
+        Ok(E::execute(On::Pool(&self.pool), sql, args).await?)
     }
 
     /// Runs a statement on its own; all rows.
@@ -172,9 +172,9 @@ impl<E: Engine> SqlStore<E> {
         &self,
         sql: &'static str,
         args: &[Arg<'_>],
-    ) -> OpResult<Vec<E::Row>> {
+    ) -> OpResult<Vec<Row>> {
         self.count();
-        Ok(E::fetch_all(&self.pool, sql, args).await?)
+        Ok(E::fetch_all(On::Pool(&self.pool), sql, args).await?)
     }
 
     /// Runs a statement on its own; its first row.
@@ -182,7 +182,7 @@ impl<E: Engine> SqlStore<E> {
         &self,
         sql: &'static str,
         args: &[Arg<'_>],
-    ) -> OpResult<Option<E::Row>> {
+    ) -> OpResult<Option<Row>> {
         Ok(self.fetch_all(sql, args).await?.into_iter().next())
     }
 
@@ -203,11 +203,7 @@ impl<E: Engine> SqlStore<E> {
             End::Rollback(value) => (value, false),
         };
         tx.count();
-        if commit {
-            E::commit(tx.inner).await?;
-        } else {
-            E::rollback(tx.inner).await?;
-        }
+        E::finish(tx.inner, commit).await?;
         Ok(value)
     }
 
@@ -220,7 +216,7 @@ impl<E: Engine> SqlStore<E> {
         subject: &SubjectId,
         body: impl AsyncFnOnce(&mut Tx<E>) -> OpResult<End<T>>,
     ) -> OpResult<T> {
-        let lock = self.sql().lock_subject;
+        let lock = self.dialect().lock_subject;
         self.transaction(async |tx| {
             tx.execute(lock, &subject_arg(subject)).await?;
             body(tx).await
@@ -308,7 +304,7 @@ impl<E: Engine> Tx<E> {
     /// Runs a statement; rows affected.
     pub(crate) async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> OpResult<u64> {
         self.count();
-        Ok(E::tx_execute(&mut self.inner, sql, args).await?)
+        Ok(E::execute(On::Tx(&mut self.inner), sql, args).await?)
     }
 
     /// Runs a statement; its first row.
@@ -316,9 +312,9 @@ impl<E: Engine> Tx<E> {
         &mut self,
         sql: &'static str,
         args: &[Arg<'_>],
-    ) -> OpResult<Option<E::Row>> {
+    ) -> OpResult<Option<Row>> {
         self.count();
-        let rows = E::tx_fetch_all(&mut self.inner, sql, args).await?;
+        let rows = E::fetch_all(On::Tx(&mut self.inner), sql, args).await?;
         Ok(rows.into_iter().next())
     }
 }

@@ -127,17 +127,18 @@ async fn use_the_service<S: Store>(store: S) -> Secrets {
             .confirm_channel_enrollment(&subject, Channel::Email, &first)
             .await
             .unwrap();
-        clock.advance(Duration::from_secs(61));
-        let _ = mfa.send_code(&subject, Channel::Email).await.unwrap();
-        let second = notifier.last_code(&subject.id, Channel::Email).unwrap();
+        let send_after_cooldown = async || {
+            clock.advance(Duration::from_secs(61));
+            let _ = mfa.send_code(&subject, Channel::Email).await.unwrap();
+            notifier.last_code(&subject.id, Channel::Email).unwrap()
+        };
+        let second = send_after_cooldown().await;
         let _ = mfa
             .verify(&subject, Attempt::Sent(Channel::Email, "000000"))
             .await
             .unwrap();
         // One more code stays unused in the table.
-        clock.advance(Duration::from_secs(61));
-        let _ = mfa.send_code(&subject, Channel::Email).await.unwrap();
-        let third = notifier.last_code(&subject.id, Channel::Email).unwrap();
+        let third = send_after_cooldown().await;
         let _ = mfa
             .verify(&subject, Attempt::Sent(Channel::Email, &second))
             .await
