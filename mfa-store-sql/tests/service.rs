@@ -30,13 +30,10 @@ use sha2::{Digest, Sha256};
 
 const START: u64 = 1_800_000_000;
 
-fn service<S: Store>(
-    store: S,
-) -> (
-    Mfa<S, RecordingNotifier, ManualClock>,
-    ManualClock,
-    RecordingNotifier,
-) {
+/// The service on a store, with a manual clock and a recording notifier.
+type Service<S> = Mfa<S, RecordingNotifier, ManualClock>;
+
+fn service<S: Store>(store: S) -> (Service<S>, ManualClock, RecordingNotifier) {
     let clock = ManualClock::new(Timestamp::from_unix(START));
     let notifier = RecordingNotifier::new();
     let config = MfaConfig::new(
@@ -64,7 +61,7 @@ fn verified(clock: &ManualClock) -> SessionState {
 
 /// Enrolls an authenticator; returns its secret and the recovery codes.
 async fn enroll<S: Store>(
-    mfa: &Mfa<S, RecordingNotifier, ManualClock>,
+    mfa: &Service<S>,
     clock: &ManualClock,
     subject: &Subject,
 ) -> (Secret, Vec<String>) {
@@ -283,8 +280,7 @@ fn check_dump(dump: &[(String, Vec<Vec<u8>>)], secrets: &Secrets) {
 }
 
 async fn statements_per_verify<E: TestEngine>(store: SqlStore<E>) -> (u64, u64) {
-    let counter =
-        |mfa: &Mfa<SqlStore<E>, RecordingNotifier, ManualClock>| mfa.store().statements_sent();
+    let counter = |mfa: &Service<SqlStore<E>>| mfa.store().statements_sent();
     let (mfa, clock, _) = service(store);
     let subject = agent("round-trips");
     let (secret, _) = enroll(&mfa, &clock, &subject).await;

@@ -248,16 +248,17 @@ where
     panic!("the {what} test store could not be created: {message}")
 }
 
-/// `pools` pools with `options`, each holding `guard` until it is dropped.
-async fn guarded_pools<DB: sqlx::Database>(
-    options: <DB::Connection as Connection>::Options,
+/// Stores on `pools` pools with `options`, each holding `guard` until it
+/// is dropped.
+async fn guarded_stores<E: TestEngine>(
+    options: <E::Connection as Connection>::Options,
     pools: usize,
     guard: &Arc<Guard>,
-) -> Result<Vec<sqlx::Pool<DB>>, BoxError> {
+) -> Result<Vec<SqlStore<E>>, BoxError> {
     let mut out = Vec::new();
     for _ in 0..pools {
         let guard = Arc::clone(guard);
-        let pool = sqlx::pool::PoolOptions::<DB>::new()
+        let pool = sqlx::pool::PoolOptions::<E>::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(60))
             .after_release(move |_, _| {
@@ -266,7 +267,7 @@ async fn guarded_pools<DB: sqlx::Database>(
             })
             .connect_with(options.clone())
             .await?;
-        out.push(pool);
+        out.push(SqlStore::from_pool(pool));
     }
     Ok(out)
 }
@@ -349,8 +350,7 @@ impl TestEngine for sqlx::Sqlite {
     async fn create(url: String, pools: usize) -> Result<Vec<SqlStore<Self>>, BoxError> {
         let guard = sqlite_file_guard(&url);
         let options = mfa_store_sql::SqliteStore::connect_options(&url)?;
-        let pools = guarded_pools::<Self>(options, pools, &guard).await?;
-        Ok(pools.into_iter().map(SqlStore::from_pool).collect())
+        guarded_stores(options, pools, &guard).await
     }
 
     async fn store() -> Option<SqlStore<Self>> {
@@ -391,8 +391,7 @@ impl TestEngine for sqlx::Postgres {
         let (schema, guard) =
             fresh_namespace::<PgConnection>(&url, STALE, "SCHEMA", " CASCADE").await?;
         let options = PgConnectOptions::from_str(&url)?.options([("search_path", schema.as_str())]);
-        let pools = guarded_pools::<Self>(options, pools, &guard).await?;
-        Ok(pools.into_iter().map(SqlStore::from_pool).collect())
+        guarded_stores(options, pools, &guard).await
     }
 }
 
@@ -417,7 +416,6 @@ impl TestEngine for sqlx::MySql {
         let (database, guard) =
             fresh_namespace::<MySqlConnection>(&url, STALE, "DATABASE", "").await?;
         let options = MySqlConnectOptions::from_str(&url)?.database(&database);
-        let pools = guarded_pools::<Self>(options, pools, &guard).await?;
-        Ok(pools.into_iter().map(SqlStore::from_pool).collect())
+        guarded_stores(options, pools, &guard).await
     }
 }
