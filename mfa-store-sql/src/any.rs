@@ -1,7 +1,7 @@
 //! [`AnyEngine`]: the engine a URL names, chosen at run time. Each
 //! primitive hands the call to the engine the pool is for.
 
-use crate::engine::{Arg, BoxFuture, DbRow, Engine, EngineKind};
+use crate::engine::{Arg, BoxFuture, Engine, EngineKind, On, Row};
 use crate::{SqlStoreError, StoreOptions};
 
 /// The engine a URL names (see [`AnyStore`](crate::AnyStore)): whichever
@@ -25,20 +25,6 @@ pub enum AnyPool {
     MySql(sqlx::MySqlPool),
 }
 
-/// A row from one of the engines.
-#[derive(Debug)]
-pub enum AnyRow {
-    /// SQLite.
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::sqlite::SqliteRow),
-    /// PostgreSQL.
-    #[cfg(feature = "postgres")]
-    Postgres(sqlx::postgres::PgRow),
-    /// MySQL or MariaDB.
-    #[cfg(feature = "mysql")]
-    MySql(sqlx::mysql::MySqlRow),
-}
-
 /// A transaction on one of the engines.
 #[derive(Debug)]
 pub enum AnyTx {
@@ -54,7 +40,7 @@ pub enum AnyTx {
 }
 
 /// Runs `$body` with `$inner` bound to the engine value inside `$value`
-/// (an [`AnyPool`], [`AnyRow`] or [`AnyTx`]) and `$E` naming its engine.
+/// (an [`AnyPool`] or [`AnyTx`]) and `$E` naming its engine.
 macro_rules! per_engine {
     ($value:expr, $enum:ident, |$E:ident, $inner:ident| $body:expr) => {
         match $value {
@@ -80,44 +66,8 @@ macro_rules! per_engine {
     };
 }
 
-impl DbRow for AnyRow {
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
-        per_engine!(self, AnyRow, |E, row| row.opt_int(i))
-    }
-
-    fn opt_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-        per_engine!(self, AnyRow, |E, row| row.opt_text(i))
-    }
-
-    fn opt_id(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-        per_engine!(self, AnyRow, |E, row| row.opt_id(i))
-    }
-
-    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
-        per_engine!(self, AnyRow, |E, row| row.opt_bytes(i))
-    }
-
-    #[cfg(feature = "testing")]
-    fn cells(&self) -> Result<Vec<Vec<u8>>, sqlx::Error> {
-        per_engine!(self, AnyRow, |E, row| row.cells())
-    }
-
-    #[cfg(feature = "testing")]
-    fn column_names(&self) -> Vec<String> {
-        per_engine!(self, AnyRow, |E, row| row.column_names())
-    }
-}
-
-/// The rows of one engine as [`AnyRow`]s.
-fn any_rows<'a, R: Into<AnyRow> + 'a>(
-    rows: BoxFuture<'a, Result<Vec<R>, sqlx::Error>>,
-) -> BoxFuture<'a, Result<Vec<AnyRow>, sqlx::Error>> {
-    Box::pin(async move { Ok(rows.await?.into_iter().map(Into::into).collect()) })
-}
-
 impl Engine for AnyEngine {
     type Pool = AnyPool;
-    type Row = AnyRow;
     type Tx = AnyTx;
 
     fn kind(pool: &AnyPool) -> EngineKind {
@@ -144,21 +94,27 @@ impl Engine for AnyEngine {
     }
 
     fn execute<'a>(
-        pool: &'a AnyPool,
+        on: On<'a, Self>,
         sql: &'static str,
         args: &'a [Arg<'a>],
     ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
-        per_engine!(pool, AnyPool, |E, pool| E::execute(pool, sql, args))
+        match on {
+            On::Pool(pool) => per_engine!(pool, AnyPool, |E, p| E::execute(On::Pool(p), sql, args)),
+            On::Tx(tx) => per_engine!(tx, AnyTx, |E, tx| E::execute(On::Tx(tx), sql, args)),
+        }
     }
 
     fn fetch_all<'a>(
-        pool: &'a AnyPool,
+        on: On<'a, Self>,
         sql: &'static str,
         args: &'a [Arg<'a>],
-    ) -> BoxFuture<'a, Result<Vec<AnyRow>, sqlx::Error>> {
-        per_engine!(pool, AnyPool, |E, pool| any_rows(E::fetch_all(
-            pool, sql, args
-        )))
+    ) -> BoxFuture<'a, Result<Vec<Row>, sqlx::Error>> {
+        match on {
+            On::Pool(pool) => {
+                per_engine!(pool, AnyPool, |E, p| E::fetch_all(On::Pool(p), sql, args))
+            }
+            On::Tx(tx) => per_engine!(tx, AnyTx, |E, tx| E::fetch_all(On::Tx(tx), sql, args)),
+        }
     }
 
     fn begin(pool: &AnyPool) -> BoxFuture<'_, Result<AnyTx, sqlx::Error>> {
@@ -168,28 +124,8 @@ impl Engine for AnyEngine {
         })
     }
 
-    fn tx_execute<'a>(
-        tx: &'a mut AnyTx,
-        sql: &'static str,
-        args: &'a [Arg<'a>],
-    ) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
-        per_engine!(tx, AnyTx, |E, tx| E::tx_execute(tx, sql, args))
-    }
-
-    fn tx_fetch_all<'a>(
-        tx: &'a mut AnyTx,
-        sql: &'static str,
-        args: &'a [Arg<'a>],
-    ) -> BoxFuture<'a, Result<Vec<AnyRow>, sqlx::Error>> {
-        per_engine!(tx, AnyTx, |E, tx| any_rows(E::tx_fetch_all(tx, sql, args)))
-    }
-
-    fn commit(tx: AnyTx) -> BoxFuture<'static, Result<(), sqlx::Error>> {
-        per_engine!(tx, AnyTx, |E, tx| E::commit(tx))
-    }
-
-    fn rollback(tx: AnyTx) -> BoxFuture<'static, Result<(), sqlx::Error>> {
-        per_engine!(tx, AnyTx, |E, tx| E::rollback(tx))
+    fn finish(tx: AnyTx, commit: bool) -> BoxFuture<'static, Result<(), sqlx::Error>> {
+        per_engine!(tx, AnyTx, |E, tx| E::finish(tx, commit))
     }
 }
 

@@ -95,46 +95,62 @@ pub enum Arg<'a> {
     OptBytes(Option<&'a [u8]>),
 }
 
-/// Reading the columns of a result row, by index.
-pub trait DbRow {
-    /// A nullable integer column of any width.
-    fn opt_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error>;
-    /// A nullable text column.
-    fn opt_text(&self, i: usize) -> Result<Option<String>, sqlx::Error>;
-    /// A nullable id column (see [`Arg::Id`]).
-    fn opt_id(&self, i: usize) -> Result<Option<String>, sqlx::Error>;
-    /// A nullable byte column.
-    fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, sqlx::Error>;
-    /// Every column as bytes: blobs as they are, text as UTF-8, numbers
-    /// in decimal, NULL as nothing.
+/// A result row, every column decoded when it arrives: `None` for NULL,
+/// integers of any width as `i64`, text (as UTF-8) and blobs as bytes.
+/// The operations read it through the accessors in [`ops`](crate::ops),
+/// which say which column a value that does not fit came from.
+#[derive(Debug)]
+pub struct Row {
+    pub(crate) values: Vec<Option<Value>>,
+    /// The column names, for [`dump_all_tables`](crate::SqlStore::dump_all_tables).
     #[cfg(feature = "testing")]
-    fn cells(&self) -> Result<Vec<Vec<u8>>, sqlx::Error>;
-    /// The column names.
-    #[cfg(feature = "testing")]
-    fn column_names(&self) -> Vec<String>;
-
-    /// An integer column.
-    fn int(&self, i: usize) -> Result<i64, sqlx::Error> {
-        not_null(i, self.opt_int(i))
-    }
-    /// A text column.
-    fn text(&self, i: usize) -> Result<String, sqlx::Error> {
-        not_null(i, self.opt_text(i))
-    }
-    /// An id column.
-    fn id(&self, i: usize) -> Result<String, sqlx::Error> {
-        not_null(i, self.opt_id(i))
-    }
-    /// A byte column.
-    fn bytes(&self, i: usize) -> Result<Vec<u8>, sqlx::Error> {
-        not_null(i, self.opt_bytes(i))
-    }
+    pub(crate) names: Vec<String>,
 }
 
-fn not_null<T>(i: usize, value: Result<Option<T>, sqlx::Error>) -> Result<T, sqlx::Error> {
-    value?.ok_or_else(|| sqlx::Error::ColumnDecode {
-        index: i.to_string(),
-        source: "unexpected NULL".into(),
+/// A column value that is not NULL.
+#[derive(Debug, Clone)]
+pub(crate) enum Value {
+    Int(i64),
+    Bytes(Vec<u8>),
+}
+
+/// Decodes every column of `row` by the type the database reports; a type
+/// that is neither an integer, text nor a blob is an error.
+#[cfg_attr(not(any_engine), allow(dead_code))]
+pub(crate) fn decode_row<R, DB>(row: &R) -> Result<Row, sqlx::Error>
+where
+    R: sqlx::Row<Database = DB>,
+    DB: sqlx::Database,
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> i64: sqlx::Type<DB> + sqlx::Decode<'r, DB>,
+    for<'r> i32: sqlx::Type<DB> + sqlx::Decode<'r, DB>,
+    for<'r> Vec<u8>: sqlx::Type<DB> + sqlx::Decode<'r, DB>,
+    for<'r> String: sqlx::Type<DB> + sqlx::Decode<'r, DB>,
+{
+    use sqlx::{Type, ValueRef as _};
+    let value = |i: usize| -> Result<Option<Value>, sqlx::Error> {
+        let raw = row.try_get_raw(i)?;
+        if raw.is_null() {
+            return Ok(None);
+        }
+        let ty = raw.type_info();
+        Ok(Some(if <i64 as Type<DB>>::compatible(&ty) {
+            Value::Int(row.try_get(i)?)
+        } else if <i32 as Type<DB>>::compatible(&ty) {
+            Value::Int(row.try_get::<i32, _>(i)?.into())
+        } else if <Vec<u8> as Type<DB>>::compatible(&ty) {
+            Value::Bytes(row.try_get(i)?)
+        } else {
+            Value::Bytes(row.try_get::<String, _>(i)?.into_bytes())
+        }))
+    };
+    Ok(Row {
+        values: (0..row.len()).map(value).collect::<Result<_, _>>()?,
+        #[cfg(feature = "testing")]
+        names: {
+            use sqlx::Column as _;
+            row.columns().iter().map(|c| c.name().to_owned()).collect()
+        },
     })
 }
 
@@ -155,8 +171,6 @@ pub trait Engine: Send + Sync + Sized + 'static {
     /// The connection pool a store of this engine holds.
     type Pool: Clone + fmt::Debug + Send + Sync + 'static;
     #[doc(hidden)]
-    type Row: DbRow + Send + 'static;
-    #[doc(hidden)]
     type Tx: Send + 'static;
 
     #[doc(hidden)]
@@ -170,37 +184,48 @@ pub trait Engine: Send + Sync + Sized + 'static {
     fn migrate(pool: &Self::Pool) -> BoxFuture<'_, Result<(), SqlStoreError>>;
     #[doc(hidden)]
     fn execute<'a>(
-        pool: &'a Self::Pool,
+        on: On<'a, Self>,
         sql: &'static str,
         args: &'a [Arg<'a>],
     ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
     #[doc(hidden)]
     fn fetch_all<'a>(
-        pool: &'a Self::Pool,
+        on: On<'a, Self>,
         sql: &'static str,
         args: &'a [Arg<'a>],
-    ) -> BoxFuture<'a, Result<Vec<Self::Row>, sqlx::Error>>;
+    ) -> BoxFuture<'a, Result<Vec<Row>, sqlx::Error>>;
     /// Begins a read-write transaction: `BEGIN IMMEDIATE` on SQLite (the
     /// write lock is taken at once), READ COMMITTED elsewhere (operations
     /// lock the rows they depend on).
     #[doc(hidden)]
     fn begin(pool: &Self::Pool) -> BoxFuture<'_, Result<Self::Tx, sqlx::Error>>;
+    /// Commits the transaction, or rolls it back.
     #[doc(hidden)]
-    fn tx_execute<'a>(
-        tx: &'a mut Self::Tx,
-        sql: &'static str,
-        args: &'a [Arg<'a>],
-    ) -> BoxFuture<'a, Result<u64, sqlx::Error>>;
-    #[doc(hidden)]
-    fn tx_fetch_all<'a>(
-        tx: &'a mut Self::Tx,
-        sql: &'static str,
-        args: &'a [Arg<'a>],
-    ) -> BoxFuture<'a, Result<Vec<Self::Row>, sqlx::Error>>;
-    #[doc(hidden)]
-    fn commit(tx: Self::Tx) -> BoxFuture<'static, Result<(), sqlx::Error>>;
-    #[doc(hidden)]
-    fn rollback(tx: Self::Tx) -> BoxFuture<'static, Result<(), sqlx::Error>>;
+    fn finish(tx: Self::Tx, commit: bool) -> BoxFuture<'static, Result<(), sqlx::Error>>;
+}
+
+/// Where a statement runs: on its own (autocommit, on a connection from
+/// the pool), or in a transaction.
+#[derive(Debug)]
+pub enum On<'a, E: Engine> {
+    /// On its own.
+    Pool(&'a E::Pool),
+    /// In the transaction.
+    Tx(&'a mut E::Tx),
+}
+
+/// A pool on `url` with the store's `options` (PostgreSQL and MySQL;
+/// SQLite sets more).
+#[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+pub(crate) async fn connect_pool<DB: sqlx::Database>(
+    url: &str,
+    options: StoreOptions,
+) -> Result<sqlx::Pool<DB>, SqlStoreError> {
+    sqlx::pool::PoolOptions::new()
+        .acquire_timeout(options.acquire_timeout)
+        .connect(url)
+        .await
+        .map_err(SqlStoreError::from_connect)
 }
 
 /// Implements [`Engine`] for one of sqlx's engines (`$db`), whose module
@@ -209,63 +234,7 @@ pub trait Engine: Send + Sync + Sized + 'static {
 /// VARBINARY columns (MySQL), bound and read as bytes.
 #[cfg_attr(not(any_engine), allow(unused_macros))]
 macro_rules! sqlx_engine {
-    ($db:ty, $row:ty, $variant:ident, begin: $begin:literal, ids_as_bytes: $ids_as_bytes:literal) => {
-        impl $crate::engine::DbRow for $row {
-            fn opt_int(&self, i: usize) -> Result<Option<i64>, sqlx::Error> {
-                match sqlx::Row::try_get::<Option<i64>, _>(self, i) {
-                    Ok(v) => Ok(v),
-                    Err(e) => sqlx::Row::try_get::<Option<i32>, _>(self, i)
-                        .map(|v| v.map(i64::from))
-                        .map_err(|_| e),
-                }
-            }
-
-            fn opt_text(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-                sqlx::Row::try_get(self, i)
-            }
-
-            fn opt_id(&self, i: usize) -> Result<Option<String>, sqlx::Error> {
-                if !$ids_as_bytes {
-                    return sqlx::Row::try_get(self, i);
-                }
-                let bytes: Option<Vec<u8>> = sqlx::Row::try_get(self, i)?;
-                bytes
-                    .map(String::from_utf8)
-                    .transpose()
-                    .map_err(|e| sqlx::Error::ColumnDecode {
-                        index: i.to_string(),
-                        source: Box::new(e),
-                    })
-            }
-
-            fn opt_bytes(&self, i: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
-                sqlx::Row::try_get(self, i)
-            }
-
-            #[cfg(feature = "testing")]
-            fn cells(&self) -> Result<Vec<Vec<u8>>, sqlx::Error> {
-                use sqlx::Row as _;
-                (0..self.len())
-                    .map(|i| {
-                        if let Ok(v) = self.try_get::<Option<Vec<u8>>, _>(i) {
-                            return Ok(v.unwrap_or_default());
-                        }
-                        if let Ok(v) = self.try_get::<Option<String>, _>(i) {
-                            return Ok(v.map(String::into_bytes).unwrap_or_default());
-                        }
-                        self.opt_int(i)
-                            .map(|v| v.map(|n| n.to_string().into_bytes()).unwrap_or_default())
-                    })
-                    .collect()
-            }
-
-            #[cfg(feature = "testing")]
-            fn column_names(&self) -> Vec<String> {
-                use sqlx::{Column as _, Row as _};
-                self.columns().iter().map(|c| c.name().to_owned()).collect()
-            }
-        }
-
+    ($db:ty, $variant:ident, begin: $begin:literal, ids_as_bytes: $ids_as_bytes:literal) => {
         /// The statement with its arguments bound, in the order its
         /// placeholders take them.
         fn query<'a>(
@@ -300,7 +269,6 @@ macro_rules! sqlx_engine {
 
         impl $crate::engine::Engine for $db {
             type Pool = sqlx::Pool<$db>;
-            type Row = $row;
             type Tx = sqlx::Transaction<'static, $db>;
 
             fn kind(_: &Self::Pool) -> $crate::engine::EngineKind {
@@ -321,20 +289,35 @@ macro_rules! sqlx_engine {
             }
 
             fn execute<'a>(
-                pool: &'a Self::Pool,
+                on: $crate::engine::On<'a, Self>,
                 sql: &'static str,
                 args: &'a [$crate::engine::Arg<'a>],
             ) -> $crate::engine::BoxFuture<'a, Result<u64, sqlx::Error>> {
+                use $crate::engine::On;
                 let query = query(sql, args);
-                Box::pin(async move { Ok(query.execute(pool).await?.rows_affected()) })
+                Box::pin(async move {
+                    let done = match on {
+                        On::Pool(pool) => query.execute(pool).await?,
+                        On::Tx(tx) => query.execute(&mut **tx).await?,
+                    };
+                    Ok(done.rows_affected())
+                })
             }
 
             fn fetch_all<'a>(
-                pool: &'a Self::Pool,
+                on: $crate::engine::On<'a, Self>,
                 sql: &'static str,
                 args: &'a [$crate::engine::Arg<'a>],
-            ) -> $crate::engine::BoxFuture<'a, Result<Vec<$row>, sqlx::Error>> {
-                Box::pin(query(sql, args).fetch_all(pool))
+            ) -> $crate::engine::BoxFuture<'a, Result<Vec<$crate::engine::Row>, sqlx::Error>> {
+                use $crate::engine::On;
+                let query = query(sql, args);
+                Box::pin(async move {
+                    let rows = match on {
+                        On::Pool(pool) => query.fetch_all(pool).await?,
+                        On::Tx(tx) => query.fetch_all(&mut **tx).await?,
+                    };
+                    rows.iter().map($crate::engine::decode_row).collect()
+                })
             }
 
             fn begin(
@@ -343,43 +326,21 @@ macro_rules! sqlx_engine {
                 Box::pin(pool.begin_with($begin))
             }
 
-            fn tx_execute<'a>(
-                tx: &'a mut Self::Tx,
-                sql: &'static str,
-                args: &'a [$crate::engine::Arg<'a>],
-            ) -> $crate::engine::BoxFuture<'a, Result<u64, sqlx::Error>> {
-                let query = query(sql, args);
-                Box::pin(async move { Ok(query.execute(&mut **tx).await?.rows_affected()) })
-            }
-
-            fn tx_fetch_all<'a>(
-                tx: &'a mut Self::Tx,
-                sql: &'static str,
-                args: &'a [$crate::engine::Arg<'a>],
-            ) -> $crate::engine::BoxFuture<'a, Result<Vec<$row>, sqlx::Error>> {
-                Box::pin(query(sql, args).fetch_all(&mut **tx))
-            }
-
-            fn commit(tx: Self::Tx) -> $crate::engine::BoxFuture<'static, Result<(), sqlx::Error>> {
-                Box::pin(tx.commit())
-            }
-
-            fn rollback(
+            fn finish(
                 tx: Self::Tx,
+                commit: bool,
             ) -> $crate::engine::BoxFuture<'static, Result<(), sqlx::Error>> {
-                Box::pin(tx.rollback())
+                if commit {
+                    Box::pin(tx.commit())
+                } else {
+                    Box::pin(tx.rollback())
+                }
             }
         }
 
         impl From<sqlx::Pool<$db>> for $crate::AnyPool {
             fn from(pool: sqlx::Pool<$db>) -> Self {
                 Self::$variant(pool)
-            }
-        }
-
-        impl From<$row> for $crate::any::AnyRow {
-            fn from(row: $row) -> Self {
-                Self::$variant(row)
             }
         }
 

@@ -86,9 +86,7 @@ impl SqlStoreError {
             _ => false,
         }
     }
-}
 
-impl SqlStoreError {
     /// A pool that could not be built: a bad URL or options, or no
     /// connection.
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]

@@ -2,11 +2,11 @@
 
 use core::time::Duration;
 
-use sqlx::mysql::{MySqlPool, MySqlPoolOptions};
+use sqlx::mysql::MySqlPool;
 
-use crate::engine::{BoxFuture, sqlx_engine};
+use crate::engine::{BoxFuture, connect_pool as connect, sqlx_engine};
 use crate::sql::MIGRATIONS_TABLE;
-use crate::{SqlStore, SqlStoreError, StoreOptions};
+use crate::{SqlStore, SqlStoreError};
 
 /// The MFA store on MySQL 8 or MariaDB 10.6+ (InnoDB).
 ///
@@ -36,14 +36,6 @@ impl SqlStore<sqlx::MySql> {
     /// How long [`migrate`](Self::migrate) waits for another instance's
     /// migration to finish.
     pub const MIGRATE_LOCK_WAIT: Duration = Duration::from_secs(120);
-}
-
-async fn connect(url: &str, options: StoreOptions) -> Result<MySqlPool, SqlStoreError> {
-    MySqlPoolOptions::new()
-        .acquire_timeout(options.acquire_timeout)
-        .connect(url)
-        .await
-        .map_err(SqlStoreError::from_connect)
 }
 
 async fn migrate(pool: &MySqlPool) -> Result<(), SqlStoreError> {
@@ -79,4 +71,4 @@ async fn migrate(pool: &MySqlPool) -> Result<(), SqlStoreError> {
 
 // One round trip to begin: the isolation level applies to the next
 // transaction only, so pools the application shares are left as they were.
-sqlx_engine!(sqlx::MySql, sqlx::mysql::MySqlRow, MySql, begin: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION", ids_as_bytes: true);
+sqlx_engine!(sqlx::MySql, MySql, begin: "SET TRANSACTION ISOLATION LEVEL READ COMMITTED; START TRANSACTION", ids_as_bytes: true);

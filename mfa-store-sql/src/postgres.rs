@@ -1,10 +1,10 @@
 //! [`PostgresStore`]: the store on PostgreSQL.
 
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::PgPool;
 
-use crate::engine::sqlx_engine;
+use crate::engine::{connect_pool as connect, sqlx_engine};
 use crate::sql::MIGRATIONS_TABLE;
-use crate::{SqlStore, SqlStoreError, StoreOptions};
+use crate::{SqlStore, SqlStoreError};
 
 /// The MFA store on PostgreSQL: the engine for many app instances sharing
 /// one database. Every single-use and counting guarantee holds across
@@ -29,18 +29,10 @@ use crate::{SqlStore, SqlStoreError, StoreOptions};
 /// ```
 pub type PostgresStore = SqlStore<sqlx::Postgres>;
 
-async fn connect(url: &str, options: StoreOptions) -> Result<PgPool, SqlStoreError> {
-    PgPoolOptions::new()
-        .acquire_timeout(options.acquire_timeout)
-        .connect(url)
-        .await
-        .map_err(SqlStoreError::from_connect)
-}
-
 async fn migrate(pool: &PgPool) -> Result<(), SqlStoreError> {
     let mut migrator = sqlx::migrate!("migrations/postgres");
     migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
     migrator.run(pool).await.map_err(SqlStoreError::Migrate)
 }
 
-sqlx_engine!(sqlx::Postgres, sqlx::postgres::PgRow, Postgres, begin: "BEGIN ISOLATION LEVEL READ COMMITTED", ids_as_bytes: false);
+sqlx_engine!(sqlx::Postgres, Postgres, begin: "BEGIN ISOLATION LEVEL READ COMMITTED", ids_as_bytes: false);

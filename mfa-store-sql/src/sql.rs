@@ -1,106 +1,52 @@
-//! Every statement the store runs, per engine. All of them are static
-//! strings with bind parameters; nothing is ever assembled from input.
+//! Every statement the store runs. All of them are static strings with
+//! bind parameters; nothing is ever assembled from input.
 //!
 //! Every statement is written with numbered placeholders (`$1`, `$2`, …),
 //! which SQLite and PostgreSQL take as they are. MySQL/MariaDB only has
 //! `?`: [`text_for`] turns each `$N` into `?` and binds argument N there,
-//! so one text serves all three engines wherever their SQL agrees. Where
-//! it does not (MySQL has `ON DUPLICATE KEY` for `ON CONFLICT`, and no
-//! `UPDATE … RETURNING`), the engine has its own text, and a statement
-//! only some engines have is an `Option` (or a [`ChargeSql`] variant): the
-//! operation takes another path where it is `None`.
+//! so one text serves all three engines wherever their SQL agrees: those
+//! are the constants here. Where it does not (MySQL has `ON DUPLICATE KEY`
+//! for `ON CONFLICT`, and no `UPDATE … RETURNING`), each engine's
+//! [`Dialect`] has its own text, and a statement only some engines have is
+//! an `Option` (or a [`ChargeSql`] variant): the operation takes another
+//! path where it is `None`. Texts that several statements share are
+//! macros, joined with `concat!` at compile time.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
 use crate::engine::EngineKind;
 
-/// The statements of one engine.
+/// The statements in which the engines differ (the others are constants).
 #[derive(Debug)]
-pub(crate) struct Sql {
-    // authenticators
+pub(crate) struct Dialect {
     /// `None` on MySQL, which deletes and inserts under the subject lock.
     pub(crate) upsert_pending: Option<&'static str>,
-    pub(crate) insert_pending: &'static str,
-    pub(crate) delete_pending_of_subject: &'static str,
-    pub(crate) get_pending: &'static str,
     /// Returns the unexpired pending row: deletes it (`DELETE … RETURNING`)
     /// or, on MySQL, locks it (`SELECT … FOR UPDATE`) for
     /// `delete_taken_pending`.
     pub(crate) take_pending: &'static str,
     pub(crate) delete_taken_pending: Option<&'static str>,
-    pub(crate) insert_totp: &'static str,
-    pub(crate) list_totp: &'static str,
-    pub(crate) consume_step: &'static str,
-    pub(crate) totp_context: &'static str,
     /// PostgreSQL: the charge and the context in one statement.
     pub(crate) charge_and_totp_context: Option<&'static str>,
     /// PostgreSQL: consume, settle and audit in one statement.
     pub(crate) accept_step: Option<&'static str>,
-    pub(crate) remove_totp: &'static str,
-    pub(crate) rename_totp: &'static str,
-    pub(crate) delete_totp_of_subject: &'static str,
-    pub(crate) count_totp: &'static str,
-    pub(crate) totp_exists: &'static str,
-    // serialisation
+    /// Serialisation: the subject's row in `mfa_subject_locks`.
     pub(crate) lock_subject: &'static str,
-    // recovery codes
-    pub(crate) count_recovery: &'static str,
-    pub(crate) delete_recovery: &'static str,
-    pub(crate) insert_recovery: &'static str,
-    pub(crate) consume_recovery: &'static str,
-    // channels
-    pub(crate) insert_channel: &'static str,
-    pub(crate) update_channel: &'static str,
-    pub(crate) get_channel: &'static str,
-    pub(crate) remove_channel: &'static str,
-    pub(crate) list_channels: &'static str,
-    pub(crate) delete_channels: &'static str,
-    pub(crate) drop_unregistered_codes: &'static str,
-    // sent codes
-    pub(crate) sends_in_window: &'static str,
-    pub(crate) prune_sends: &'static str,
-    pub(crate) log_send: &'static str,
     pub(crate) set_sent_code: &'static str,
-    pub(crate) accept_sent_code: &'static str,
     /// Counts a wrong guess, `RETURNING tries` (MySQL: see
     /// `read_sent_code_tries`).
     pub(crate) reject_sent_code: &'static str,
     pub(crate) read_sent_code_tries: Option<&'static str>,
-    pub(crate) delete_sent_codes: &'static str,
-    pub(crate) delete_sends: &'static str,
-    // throttling
-    pub(crate) get_throttle: &'static str,
     pub(crate) charge: ChargeSql,
     pub(crate) settle_succeed: &'static str,
-    pub(crate) settle_refund: &'static str,
-    pub(crate) unblock_others: &'static str,
-    pub(crate) delete_throttle: &'static str,
-    // devices
-    pub(crate) insert_device: &'static str,
     /// Touches a live device `RETURNING` it (MySQL: see
     /// `read_touched_device`).
     pub(crate) touch_device: &'static str,
     pub(crate) read_touched_device: Option<&'static str>,
-    pub(crate) list_devices: &'static str,
-    pub(crate) revoke_device: &'static str,
-    pub(crate) revoke_devices: &'static str,
-    // policy and grace
-    pub(crate) load_policy: &'static str,
     pub(crate) save_policy: &'static str,
-    pub(crate) get_grace: &'static str,
     pub(crate) insert_grace: &'static str,
-    pub(crate) clear_grace: &'static str,
-    // audit
-    pub(crate) append_audit: &'static str,
-    pub(crate) audit_all: &'static str,
-    pub(crate) audit_before: &'static str,
-    pub(crate) audit_subject: &'static str,
-    pub(crate) audit_subject_before: &'static str,
-    // key rotation
     pub(crate) sealed_after: &'static str,
-    pub(crate) reseal_pending: &'static str,
-    pub(crate) reseal_totp: &'static str,
     /// Testing: the tables that exist in the store's schema.
     #[cfg_attr(not(feature = "testing"), allow(dead_code))]
     pub(crate) list_tables: &'static str,
@@ -122,8 +68,8 @@ pub(crate) enum ChargeSql {
     },
 }
 
-/// The statements of `engine`.
-pub(crate) fn sql_for(engine: EngineKind) -> &'static Sql {
+/// The statements of `engine` in which the engines differ.
+pub(crate) fn dialect(engine: EngineKind) -> &'static Dialect {
     match engine {
         EngineKind::Sqlite => &SQLITE,
         EngineKind::Postgres => &POSTGRES,
@@ -183,6 +129,121 @@ pub(crate) fn argument_count(sql: &str) -> usize {
     question_marks(sql).1.into_iter().max().unwrap_or(0)
 }
 
+pub(crate) const INSERT_PENDING: &str = "INSERT INTO mfa_totp_pending \
+     (id, subject, sealed_secret, algorithm, digits, period, t0, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+pub(crate) const DELETE_PENDING_OF_SUBJECT: &str = "DELETE FROM mfa_totp_pending \
+     WHERE subject = $1";
+pub(crate) const GET_PENDING: &str = "SELECT id, subject, sealed_secret, algorithm, digits, \
+     period, t0, created_at, expires_at FROM mfa_totp_pending \
+     WHERE subject = $1 AND id = $2 AND expires_at > $3";
+pub(crate) const INSERT_TOTP: &str = "INSERT INTO mfa_totp (id, subject, name, sealed_secret, \
+     algorithm, digits, period, t0, last_step, drift, created_at, last_used_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub(crate) const LIST_TOTP: &str = "SELECT id, subject, name, sealed_secret, algorithm, digits, \
+     period, t0, last_step, drift, created_at, last_used_at FROM mfa_totp WHERE subject = $1 \
+     ORDER BY created_at, seq";
+
+/// The compare-and-set that accepts a TOTP step once (also part of
+/// PostgreSQL's `accept_step`).
+macro_rules! consume_step {
+    () => {
+        "UPDATE mfa_totp SET last_step = $3, drift = $4, last_used_at = $5 \
+         WHERE subject = $1 AND id = $2 AND (last_step IS NULL OR last_step < $3)"
+    };
+}
+pub(crate) const CONSUME_STEP: &str = consume_step!();
+
+/// The anchor row makes the policy and throttle columns arrive even for a
+/// subject with no authenticator (whose columns are then NULL).
+pub(crate) const TOTP_CONTEXT: &str = "SELECT p.policy, t.failures, t.locked_until, \
+     c.id, c.subject, c.name, c.sealed_secret, c.algorithm, c.digits, c.period, c.t0, \
+     c.last_step, c.drift, c.created_at, c.last_used_at \
+     FROM (SELECT 1 AS anchor) AS a \
+     LEFT JOIN mfa_policy p ON p.id = 1 \
+     LEFT JOIN mfa_throttle t ON t.subject = $1 AND t.factor = 'totp' \
+     LEFT JOIN mfa_totp c ON c.subject = $1 \
+     ORDER BY c.created_at, c.seq";
+pub(crate) const REMOVE_TOTP: &str = "DELETE FROM mfa_totp WHERE subject = $1 AND id = $2";
+pub(crate) const RENAME_TOTP: &str = "UPDATE mfa_totp SET name = $3 WHERE subject = $1 AND id = $2";
+pub(crate) const DELETE_TOTP_OF_SUBJECT: &str = "DELETE FROM mfa_totp WHERE subject = $1";
+pub(crate) const COUNT_TOTP: &str = "SELECT COUNT(*) FROM mfa_totp WHERE subject = $1";
+pub(crate) const TOTP_EXISTS: &str = "SELECT 1 FROM mfa_totp WHERE subject = $1 AND id = $2";
+pub(crate) const COUNT_RECOVERY: &str =
+    "SELECT COUNT(*) FROM mfa_recovery_codes WHERE subject = $1";
+pub(crate) const DELETE_RECOVERY: &str = "DELETE FROM mfa_recovery_codes WHERE subject = $1";
+pub(crate) const INSERT_RECOVERY: &str = "INSERT INTO mfa_recovery_codes \
+     (subject, code_hash, created_at) VALUES ($1, $2, $3)";
+pub(crate) const CONSUME_RECOVERY: &str = "DELETE FROM mfa_recovery_codes \
+     WHERE subject = $1 AND code_hash = $2";
+pub(crate) const INSERT_CHANNEL: &str = "INSERT INTO mfa_channels \
+     (subject, channel, added_at, address_hash, sealed_address) VALUES ($1, $2, $3, $4, $5)";
+pub(crate) const UPDATE_CHANNEL: &str = "UPDATE mfa_channels SET added_at = $3, \
+     address_hash = $4, sealed_address = $5 WHERE subject = $1 AND channel = $2";
+pub(crate) const GET_CHANNEL: &str = "SELECT channel, added_at, address_hash, sealed_address \
+     FROM mfa_channels WHERE subject = $1 AND channel = $2";
+pub(crate) const REMOVE_CHANNEL: &str = "DELETE FROM mfa_channels \
+     WHERE subject = $1 AND channel = $2";
+pub(crate) const LIST_CHANNELS: &str = "SELECT channel, added_at, address_hash, sealed_address \
+     FROM mfa_channels WHERE subject = $1";
+pub(crate) const DELETE_CHANNELS: &str = "DELETE FROM mfa_channels WHERE subject = $1";
+pub(crate) const DROP_UNREGISTERED_CODES: &str = "DELETE FROM mfa_sent_codes WHERE subject = $1 \
+     AND channel NOT IN (SELECT channel FROM mfa_channels WHERE subject = $1)";
+pub(crate) const SENDS_IN_WINDOW: &str = "SELECT COUNT(*), MIN(issued_at), MAX(issued_at) \
+     FROM mfa_code_sends \
+     WHERE subject = $1 AND channel = $2 AND issued_at > $3 AND issued_at <= $4";
+pub(crate) const PRUNE_SENDS: &str = "DELETE FROM mfa_code_sends \
+     WHERE subject = $1 AND channel = $2 AND issued_at <= $3";
+pub(crate) const LOG_SEND: &str = "INSERT INTO mfa_code_sends (subject, channel, issued_at) \
+     VALUES ($1, $2, $3)";
+pub(crate) const ACCEPT_SENT_CODE: &str = "DELETE FROM mfa_sent_codes WHERE subject = $1 \
+     AND channel = $2 AND code_hash = $3 AND expires_at > $4 AND tries < $5";
+pub(crate) const DELETE_SENT_CODES: &str = "DELETE FROM mfa_sent_codes WHERE subject = $1";
+pub(crate) const DELETE_SENDS: &str = "DELETE FROM mfa_code_sends WHERE subject = $1";
+pub(crate) const GET_THROTTLE: &str = "SELECT failures, locked_until, recent, last_charge_at, \
+     refused, refused_before FROM mfa_throttle WHERE subject = $1 AND factor = $2";
+/// `ThrottleRule::refund`: one charge back; the lock stays only if the
+/// count stays at or above the free failures ($3). No expression reads a
+/// column assigned before it, so the engines agree: MySQL assigns left to
+/// right, the others all from the old row.
+pub(crate) const SETTLE_REFUND: &str = "UPDATE mfa_throttle SET \
+     locked_until = CASE WHEN failures - 1 >= $3 THEN locked_until ELSE NULL END, \
+     recent = CASE WHEN recent >= failures THEN \
+         (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) \
+         WHEN recent > 0 THEN recent - 1 ELSE 0 END, \
+     failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
+     WHERE subject = $1 AND factor = $2";
+pub(crate) const UNBLOCK_OTHERS: &str = "DELETE FROM mfa_throttle \
+     WHERE subject = $1 AND factor <> $2 AND failures >= $3";
+pub(crate) const DELETE_THROTTLE: &str = "DELETE FROM mfa_throttle WHERE subject = $1";
+pub(crate) const INSERT_DEVICE: &str = "INSERT INTO mfa_devices \
+     (id, subject, token_hash, name, created_at, expires_at, last_used_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub(crate) const LIST_DEVICES: &str = "SELECT id, subject, token_hash, name, created_at, \
+     expires_at, last_used_at FROM mfa_devices WHERE subject = $1 AND expires_at > $2 \
+     ORDER BY created_at DESC, seq DESC";
+pub(crate) const REVOKE_DEVICE: &str = "DELETE FROM mfa_devices WHERE subject = $1 AND id = $2";
+pub(crate) const REVOKE_DEVICES: &str = "DELETE FROM mfa_devices WHERE subject = $1";
+pub(crate) const LOAD_POLICY: &str = "SELECT policy FROM mfa_policy WHERE id = 1";
+pub(crate) const GET_GRACE: &str = "SELECT fixed_at, deadline FROM mfa_grace WHERE subject = $1";
+pub(crate) const CLEAR_GRACE: &str = "DELETE FROM mfa_grace WHERE subject = $1";
+pub(crate) const APPEND_AUDIT: &str = "INSERT INTO mfa_audit \
+     (at, subject, actor_kind, actor_id, action, factor, detail) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub(crate) const AUDIT_ALL: &str = "SELECT id, at, subject, actor_kind, actor_id, action, \
+     factor, detail FROM mfa_audit ORDER BY id DESC LIMIT $1";
+pub(crate) const AUDIT_BEFORE: &str = "SELECT id, at, subject, actor_kind, actor_id, action, \
+     factor, detail FROM mfa_audit WHERE id < $1 ORDER BY id DESC LIMIT $2";
+pub(crate) const AUDIT_SUBJECT: &str = "SELECT id, at, subject, actor_kind, actor_id, action, \
+     factor, detail FROM mfa_audit WHERE subject = $1 ORDER BY id DESC LIMIT $2";
+pub(crate) const AUDIT_SUBJECT_BEFORE: &str = "SELECT id, at, subject, actor_kind, actor_id, \
+     action, factor, detail FROM mfa_audit WHERE subject = $1 AND id < $2 \
+     ORDER BY id DESC LIMIT $3";
+pub(crate) const RESEAL_PENDING: &str = "UPDATE mfa_totp_pending SET sealed_secret = $3 \
+     WHERE id = $1 AND sealed_secret = $2";
+pub(crate) const RESEAL_TOTP: &str = "UPDATE mfa_totp SET sealed_secret = $3 \
+     WHERE id = $1 AND sealed_secret = $2";
+
 /// Whether the throttle row `t` may be charged: below the failures that
 /// block ($7), and not locked at now ($3).
 macro_rules! may_charge {
@@ -239,8 +300,8 @@ macro_rules! settle_succeed {
     };
 }
 
-/// SQLite's statements, which PostgreSQL and MySQL start from.
-const SQLITE: Sql = Sql {
+/// SQLite's statements, which PostgreSQL starts from.
+const SQLITE: Dialect = Dialect {
     upsert_pending: Some(
         "INSERT INTO mfa_totp_pending \
          (id, subject, sealed_secret, algorithm, digits, period, t0, created_at, expires_at) \
@@ -250,134 +311,42 @@ const SQLITE: Sql = Sql {
          digits = excluded.digits, period = excluded.period, t0 = excluded.t0, \
          created_at = excluded.created_at, expires_at = excluded.expires_at",
     ),
-    insert_pending: "INSERT INTO mfa_totp_pending \
-         (id, subject, sealed_secret, algorithm, digits, period, t0, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-    delete_pending_of_subject: "DELETE FROM mfa_totp_pending WHERE subject = $1",
-    get_pending: "SELECT id, subject, sealed_secret, algorithm, digits, period, t0, created_at, \
-         expires_at FROM mfa_totp_pending WHERE subject = $1 AND id = $2 AND expires_at > $3",
     take_pending: "DELETE FROM mfa_totp_pending WHERE subject = $1 AND id = $2 AND expires_at > $3 \
          RETURNING id, subject, sealed_secret, algorithm, digits, period, t0, created_at, expires_at",
     delete_taken_pending: None,
-    insert_totp: "INSERT INTO mfa_totp (id, subject, name, sealed_secret, algorithm, digits, \
-         period, t0, last_step, drift, created_at, last_used_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    list_totp: "SELECT id, subject, name, sealed_secret, algorithm, digits, period, t0, last_step, \
-         drift, created_at, last_used_at FROM mfa_totp WHERE subject = $1 ORDER BY created_at, seq",
-    consume_step: "UPDATE mfa_totp SET last_step = $3, drift = $4, last_used_at = $5 \
-         WHERE subject = $1 AND id = $2 AND (last_step IS NULL OR last_step < $3)",
-    // The anchor row makes the policy and throttle columns arrive even for
-    // a subject with no authenticator (whose columns are then NULL).
-    totp_context: "SELECT p.policy, t.failures, t.locked_until, \
-         c.id, c.subject, c.name, c.sealed_secret, c.algorithm, c.digits, c.period, c.t0, \
-         c.last_step, c.drift, c.created_at, c.last_used_at \
-         FROM (SELECT 1 AS anchor) AS a \
-         LEFT JOIN mfa_policy p ON p.id = 1 \
-         LEFT JOIN mfa_throttle t ON t.subject = $1 AND t.factor = 'totp' \
-         LEFT JOIN mfa_totp c ON c.subject = $1 \
-         ORDER BY c.created_at, c.seq",
-    // No data-modifying CTEs: the charge, then `totp_context`; accepting
+    // No data-modifying CTEs: the charge, then `TOTP_CONTEXT`; accepting
     // is a transaction.
     charge_and_totp_context: None,
     accept_step: None,
-    remove_totp: "DELETE FROM mfa_totp WHERE subject = $1 AND id = $2",
-    rename_totp: "UPDATE mfa_totp SET name = $3 WHERE subject = $1 AND id = $2",
-    delete_totp_of_subject: "DELETE FROM mfa_totp WHERE subject = $1",
-    count_totp: "SELECT COUNT(*) FROM mfa_totp WHERE subject = $1",
-    totp_exists: "SELECT 1 FROM mfa_totp WHERE subject = $1 AND id = $2",
     lock_subject: "INSERT INTO mfa_subject_locks (subject) VALUES ($1) \
          ON CONFLICT (subject) DO UPDATE SET subject = excluded.subject",
-    count_recovery: "SELECT COUNT(*) FROM mfa_recovery_codes WHERE subject = $1",
-    delete_recovery: "DELETE FROM mfa_recovery_codes WHERE subject = $1",
-    insert_recovery: "INSERT INTO mfa_recovery_codes (subject, code_hash, created_at) \
-         VALUES ($1, $2, $3)",
-    consume_recovery: "DELETE FROM mfa_recovery_codes WHERE subject = $1 AND code_hash = $2",
-    insert_channel: "INSERT INTO mfa_channels \
-         (subject, channel, added_at, address_hash, sealed_address) VALUES ($1, $2, $3, $4, $5)",
-    update_channel: "UPDATE mfa_channels SET added_at = $3, address_hash = $4, \
-         sealed_address = $5 WHERE subject = $1 AND channel = $2",
-    get_channel: "SELECT channel, added_at, address_hash, sealed_address FROM mfa_channels \
-         WHERE subject = $1 AND channel = $2",
-    remove_channel: "DELETE FROM mfa_channels WHERE subject = $1 AND channel = $2",
-    list_channels: "SELECT channel, added_at, address_hash, sealed_address FROM mfa_channels \
-         WHERE subject = $1",
-    delete_channels: "DELETE FROM mfa_channels WHERE subject = $1",
-    drop_unregistered_codes: "DELETE FROM mfa_sent_codes WHERE subject = $1 \
-         AND channel NOT IN (SELECT channel FROM mfa_channels WHERE subject = $1)",
-    sends_in_window: "SELECT COUNT(*), MIN(issued_at), MAX(issued_at) FROM mfa_code_sends \
-         WHERE subject = $1 AND channel = $2 AND issued_at > $3 AND issued_at <= $4",
-    prune_sends: "DELETE FROM mfa_code_sends WHERE subject = $1 AND channel = $2 \
-         AND issued_at <= $3",
-    log_send: "INSERT INTO mfa_code_sends (subject, channel, issued_at) VALUES ($1, $2, $3)",
     set_sent_code: "INSERT INTO mfa_sent_codes \
          (subject, channel, code_hash, issued_at, expires_at, tries) \
          VALUES ($1, $2, $3, $4, $5, 0) \
          ON CONFLICT (subject, channel) DO UPDATE SET code_hash = excluded.code_hash, \
          issued_at = excluded.issued_at, expires_at = excluded.expires_at, tries = 0",
-    accept_sent_code: "DELETE FROM mfa_sent_codes WHERE subject = $1 AND channel = $2 \
-         AND code_hash = $3 AND expires_at > $4 AND tries < $5",
     reject_sent_code: "UPDATE mfa_sent_codes SET tries = tries + 1 WHERE subject = $1 \
          AND channel = $2 AND code_hash <> $3 AND expires_at > $4 AND tries < $5 RETURNING tries",
     read_sent_code_tries: None,
-    delete_sent_codes: "DELETE FROM mfa_sent_codes WHERE subject = $1",
-    delete_sends: "DELETE FROM mfa_code_sends WHERE subject = $1",
-    get_throttle: "SELECT failures, locked_until, recent, last_charge_at, refused, refused_before \
-         FROM mfa_throttle WHERE subject = $1 AND factor = $2",
     charge: ChargeSql::Upsert(charge_upsert!("(1 << MIN(t.failures + 1 - $4, 31))")),
     settle_succeed: concat!(settle_succeed!("$3"), " WHERE subject = $1 AND factor = $2"),
-    // `ThrottleRule::refund`: one charge back; the lock stays only if the
-    // count stays at or above the free failures ($3).
-    settle_refund: "UPDATE mfa_throttle SET \
-         failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, \
-         recent = CASE WHEN recent >= failures THEN \
-             (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) \
-             WHEN recent > 0 THEN recent - 1 ELSE 0 END, \
-         locked_until = CASE WHEN failures - 1 >= $3 THEN locked_until ELSE NULL END \
-         WHERE subject = $1 AND factor = $2",
-    unblock_others: "DELETE FROM mfa_throttle WHERE subject = $1 AND factor <> $2 \
-         AND failures >= $3",
-    delete_throttle: "DELETE FROM mfa_throttle WHERE subject = $1",
-    insert_device: "INSERT INTO mfa_devices \
-         (id, subject, token_hash, name, created_at, expires_at, last_used_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     touch_device: "UPDATE mfa_devices SET last_used_at = $3 \
          WHERE subject = $1 AND token_hash = $2 AND expires_at > $3 \
          RETURNING id, subject, token_hash, name, created_at, expires_at, last_used_at",
     read_touched_device: None,
-    list_devices: "SELECT id, subject, token_hash, name, created_at, expires_at, last_used_at \
-         FROM mfa_devices WHERE subject = $1 AND expires_at > $2 \
-         ORDER BY created_at DESC, seq DESC",
-    revoke_device: "DELETE FROM mfa_devices WHERE subject = $1 AND id = $2",
-    revoke_devices: "DELETE FROM mfa_devices WHERE subject = $1",
-    load_policy: "SELECT policy FROM mfa_policy WHERE id = 1",
     save_policy: "INSERT INTO mfa_policy (id, policy) VALUES (1, $1) \
          ON CONFLICT (id) DO UPDATE SET policy = excluded.policy",
-    get_grace: "SELECT fixed_at, deadline FROM mfa_grace WHERE subject = $1",
     insert_grace: "INSERT INTO mfa_grace (subject, fixed_at, deadline) VALUES ($1, $2, $3) \
          ON CONFLICT (subject) DO NOTHING",
-    clear_grace: "DELETE FROM mfa_grace WHERE subject = $1",
-    append_audit: "INSERT INTO mfa_audit (at, subject, actor_kind, actor_id, action, factor, \
-         detail) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    audit_all: "SELECT id, at, subject, actor_kind, actor_id, action, factor, detail \
-         FROM mfa_audit ORDER BY id DESC LIMIT $1",
-    audit_before: "SELECT id, at, subject, actor_kind, actor_id, action, factor, detail \
-         FROM mfa_audit WHERE id < $1 ORDER BY id DESC LIMIT $2",
-    audit_subject: "SELECT id, at, subject, actor_kind, actor_id, action, factor, detail \
-         FROM mfa_audit WHERE subject = $1 ORDER BY id DESC LIMIT $2",
-    audit_subject_before: "SELECT id, at, subject, actor_kind, actor_id, action, factor, detail \
-         FROM mfa_audit WHERE subject = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
     sealed_after: "SELECT id, subject, sealed_secret FROM mfa_totp WHERE id > $1 \
          UNION ALL SELECT id, subject, sealed_secret FROM mfa_totp_pending WHERE id > $1 \
          ORDER BY id LIMIT $2",
-    reseal_pending: "UPDATE mfa_totp_pending SET sealed_secret = $3 \
-         WHERE id = $1 AND sealed_secret = $2",
-    reseal_totp: "UPDATE mfa_totp SET sealed_secret = $3 WHERE id = $1 AND sealed_secret = $2",
     list_tables: "SELECT name FROM sqlite_master WHERE type = 'table' \
          AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'",
 };
 
 /// PostgreSQL: SQLite's statements, with the sign-in's two round trips.
-const POSTGRES: Sql = Sql {
+const POSTGRES: Dialect = Dialect {
     charge: ChargeSql::Upsert(charge_upsert!(
         "(1::bigint << LEAST(t.failures + 1 - $4, 31)::int)"
     )),
@@ -399,11 +368,9 @@ const POSTGRES: Sql = Sql {
     // success ($13 free failures), unblocking the other kinds ($14 failures
     // that block) and appending the audit event. All commit together.
     accept_step: Some(concat!(
-        "WITH consumed AS ( \
-             UPDATE mfa_totp SET last_step = $3, drift = $4, last_used_at = $5 \
-             WHERE subject = $1 AND id = $2 AND (last_step IS NULL OR last_step < $3) \
-             RETURNING subject \
-         ), settled AS (",
+        "WITH consumed AS (",
+        consume_step!(),
+        " RETURNING subject), settled AS (",
         settle_succeed!("$13"),
         " WHERE subject = $1 AND factor = 'totp' AND EXISTS (SELECT 1 FROM consumed) \
          ), unblocked AS ( \
@@ -422,7 +389,7 @@ const POSTGRES: Sql = Sql {
 
 /// MySQL and MariaDB: SQLite's statements (with `?` placeholders), except
 /// where MySQL has no `ON CONFLICT` or no `RETURNING`.
-const MYSQL: Sql = Sql {
+const MYSQL: Dialect = Dialect {
     upsert_pending: None,
     take_pending: "SELECT id, subject, sealed_secret, algorithm, digits, period, t0, created_at, \
          expires_at FROM mfa_totp_pending WHERE subject = $1 AND id = $2 AND expires_at > $3 \
@@ -464,15 +431,6 @@ const MYSQL: Sql = Sql {
              (CASE WHEN recent > 0 THEN recent - 1 ELSE 0 END) \
              ELSE (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) END, \
          failures = recent \
-         WHERE subject = $1 AND factor = $2",
-    // Left to right: the lock and `recent` read the old `failures`, which
-    // is assigned last.
-    settle_refund: "UPDATE mfa_throttle SET \
-         locked_until = CASE WHEN failures - 1 >= $3 THEN locked_until ELSE NULL END, \
-         recent = CASE WHEN recent >= failures THEN \
-             (CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END) \
-             WHEN recent > 0 THEN recent - 1 ELSE 0 END, \
-         failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END \
          WHERE subject = $1 AND factor = $2",
     touch_device: "UPDATE mfa_devices SET last_used_at = $3 \
          WHERE subject = $1 AND token_hash = $2 AND expires_at > $3",
@@ -533,7 +491,7 @@ mod tests {
     #[test]
     fn every_statement_numbers_its_arguments_from_one() {
         for engine in [EngineKind::Sqlite, EngineKind::Postgres, EngineKind::MySql] {
-            for sql in statements(sql_for(engine)) {
+            for sql in statements(dialect(engine)) {
                 assert!(!sql.contains('?'), "{engine:?} uses ?: {sql}");
                 let (_, used) = question_marks(sql);
                 for n in 1..=argument_count(sql) {
@@ -543,9 +501,10 @@ mod tests {
         }
     }
 
-    /// Every statement of `sql`, dialect-specific ones included.
-    fn statements(sql: &Sql) -> Vec<&'static str> {
-        let Sql {
+    /// Every statement of `dialect`, and the shared ones whose
+    /// placeholders are not in order.
+    fn statements(dialect: &Dialect) -> Vec<&'static str> {
+        let Dialect {
             upsert_pending,
             delete_taken_pending,
             charge_and_totp_context,
@@ -554,23 +513,23 @@ mod tests {
             read_touched_device,
             charge,
             ..
-        } = sql;
+        } = dialect;
         let mut all = vec![
-            sql.insert_pending,
-            sql.take_pending,
-            sql.consume_step,
-            sql.totp_context,
-            sql.lock_subject,
-            sql.update_channel,
-            sql.drop_unregistered_codes,
-            sql.set_sent_code,
-            sql.reject_sent_code,
-            sql.settle_succeed,
-            sql.settle_refund,
-            sql.touch_device,
-            sql.sealed_after,
-            sql.reseal_pending,
-            sql.list_tables,
+            INSERT_PENDING,
+            CONSUME_STEP,
+            TOTP_CONTEXT,
+            UPDATE_CHANNEL,
+            DROP_UNREGISTERED_CODES,
+            SETTLE_REFUND,
+            RESEAL_PENDING,
+            dialect.take_pending,
+            dialect.lock_subject,
+            dialect.set_sent_code,
+            dialect.reject_sent_code,
+            dialect.settle_succeed,
+            dialect.touch_device,
+            dialect.sealed_after,
+            dialect.list_tables,
         ];
         all.extend(
             [

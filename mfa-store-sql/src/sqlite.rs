@@ -118,7 +118,7 @@ fn is_memory(url: &str) -> bool {
     path == ":memory:" || params.split('&').any(|p| p == "mode=memory")
 }
 
-sqlx_engine!(sqlx::Sqlite, sqlx::sqlite::SqliteRow, Sqlite, begin: "BEGIN IMMEDIATE", ids_as_bytes: false);
+sqlx_engine!(sqlx::Sqlite, Sqlite, begin: "BEGIN IMMEDIATE", ids_as_bytes: false);
 
 #[cfg(test)]
 mod tests {

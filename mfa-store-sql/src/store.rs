@@ -21,13 +21,14 @@ use mfa_core::throttle::{Charge, ThrottleRule, ThrottleState};
 use mfa_core::{Channel, CredentialId, FactorKind, Result, Store, SubjectId, Timestamp};
 
 use crate::StoreOptions;
-use crate::engine::{Arg, Engine, EngineKind};
+use crate::engine::{Arg, Engine, EngineKind, On, Row};
 use crate::error::{Class, SqlStoreError, classify};
+use crate::ops::totp::StepUse;
 use crate::ops::{
     OpError, OpResult, audit, devices, factors, key_rotation, policy, recovery, reset, sent_codes,
     subject_arg, throttle, totp,
 };
-use crate::sql::{Sql, sql_for};
+use crate::sql::{Dialect, dialect};
 
 /// The MFA store on a SQL database, for any [`Engine`]: one type per
 /// engine — [`SqliteStore`](crate::SqliteStore),
@@ -150,9 +151,9 @@ impl<E: Engine> SqlStore<E> {
 
     // ----- what the operations run ---------------------------------------
 
-    /// The engine's statements.
-    pub(crate) fn sql(&self) -> &'static Sql {
-        sql_for(self.engine())
+    /// The engine's statements where the engines differ.
+    pub(crate) fn dialect(&self) -> &'static Dialect {
+        dialect(self.engine())
     }
 
     /// Counts one statement.
@@ -163,7 +164,7 @@ impl<E: Engine> SqlStore<E> {
     /// Runs a statement on its own (autocommit); rows affected.
     pub(crate) async fn execute(&self, sql: &'static str, args: &[Arg<'_>]) -> OpResult<u64> {
         self.count();
-        Ok(E::execute(&self.pool, sql, args).await?)
+        Ok(E::execute(On::Pool(&self.pool), sql, args).await?)
     }
 
     /// Runs a statement on its own; all rows.
@@ -171,9 +172,9 @@ impl<E: Engine> SqlStore<E> {
         &self,
         sql: &'static str,
         args: &[Arg<'_>],
-    ) -> OpResult<Vec<E::Row>> {
+    ) -> OpResult<Vec<Row>> {
         self.count();
-        Ok(E::fetch_all(&self.pool, sql, args).await?)
+        Ok(E::fetch_all(On::Pool(&self.pool), sql, args).await?)
     }
 
     /// Runs a statement on its own; its first row.
@@ -181,7 +182,7 @@ impl<E: Engine> SqlStore<E> {
         &self,
         sql: &'static str,
         args: &[Arg<'_>],
-    ) -> OpResult<Option<E::Row>> {
+    ) -> OpResult<Option<Row>> {
         Ok(self.fetch_all(sql, args).await?.into_iter().next())
     }
 
@@ -202,11 +203,7 @@ impl<E: Engine> SqlStore<E> {
             End::Rollback(value) => (value, false),
         };
         tx.count();
-        if commit {
-            E::commit(tx.inner).await?;
-        } else {
-            E::rollback(tx.inner).await?;
-        }
+        E::finish(tx.inner, commit).await?;
         Ok(value)
     }
 
@@ -219,7 +216,7 @@ impl<E: Engine> SqlStore<E> {
         subject: &SubjectId,
         body: impl AsyncFnOnce(&mut Tx<E>) -> OpResult<End<T>>,
     ) -> OpResult<T> {
-        let lock = self.sql().lock_subject;
+        let lock = self.dialect().lock_subject;
         self.transaction(async |tx| {
             tx.execute(lock, &subject_arg(subject)).await?;
             body(tx).await
@@ -307,7 +304,7 @@ impl<E: Engine> Tx<E> {
     /// Runs a statement; rows affected.
     pub(crate) async fn execute(&mut self, sql: &'static str, args: &[Arg<'_>]) -> OpResult<u64> {
         self.count();
-        Ok(E::tx_execute(&mut self.inner, sql, args).await?)
+        Ok(E::execute(On::Tx(&mut self.inner), sql, args).await?)
     }
 
     /// Runs a statement; its first row.
@@ -315,272 +312,93 @@ impl<E: Engine> Tx<E> {
         &mut self,
         sql: &'static str,
         args: &[Arg<'_>],
-    ) -> OpResult<Option<E::Row>> {
+    ) -> OpResult<Option<Row>> {
         self.count();
-        let rows = E::tx_fetch_all(&mut self.inner, sql, args).await?;
+        let rows = E::fetch_all(On::Tx(&mut self.inner), sql, args).await?;
         Ok(rows.into_iter().next())
     }
 }
 
-impl<E: Engine> Store for SqlStore<E> {
-    async fn put_pending_totp(&self, pending: PendingTotp) -> Result<()> {
-        self.retrying(|| totp::put_pending(self, &pending)).await
-    }
+/// Implements [`Store`] for [`SqlStore`] from a table of its methods: each
+/// runs its operation from [`ops`](crate::ops) through
+/// [`retrying`](SqlStore::retrying), so the operation borrows the method's
+/// arguments (it may run more than once).
+macro_rules! store_ops {
+    ($($name:ident(&$self:ident $(, $arg:ident: $ty:ty)*) -> $ret:ty = $op:expr;)*) => {
+        impl<E: Engine> Store for SqlStore<E> {
+            $(async fn $name(&$self $(, $arg: $ty)*) -> Result<$ret> {
+                $self.retrying(|| $op).await
+            })*
+        }
+    };
+}
 
-    async fn pending_totp(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        now: Timestamp,
-    ) -> Result<Option<PendingTotp>> {
-        self.retrying(|| totp::pending(self, subject, id, now))
-            .await
-    }
-
-    async fn activate_totp(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        activation: Activation,
-    ) -> Result<Option<TotpCredential>> {
-        self.retrying(|| totp::activate(self, subject, id, &activation))
-            .await
-    }
-
-    async fn list_totp(&self, subject: &SubjectId) -> Result<Vec<TotpCredential>> {
-        self.retrying(|| totp::list(self, subject)).await
-    }
-
-    async fn rename_totp(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        name: &str,
-    ) -> Result<bool> {
-        self.retrying(|| totp::rename(self, subject, id, name))
-            .await
-    }
-
-    async fn consume_totp_step(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        step: u64,
-        drift: i16,
-        now: Timestamp,
-    ) -> Result<bool> {
-        let step = totp::StepUse {
-            subject,
-            id,
-            step,
-            drift,
-            now,
-        };
-        self.retrying(|| totp::consume_step(self, &step)).await
-    }
-
-    async fn begin_totp_attempt(
-        &self,
-        subject: &SubjectId,
-        rule: ThrottleRule,
-        now: Timestamp,
-    ) -> Result<TotpContext> {
-        self.retrying(|| throttle::begin_totp_attempt(self, subject, rule, now))
-            .await
-    }
-
-    async fn accept_totp_step(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        step: u64,
-        drift: i16,
-        rule: ThrottleRule,
-        now: Timestamp,
-        audit: NewAuditEvent,
-    ) -> Result<bool> {
-        let step = totp::StepUse {
-            subject,
-            id,
-            step,
-            drift,
-            now,
-        };
-        self.retrying(|| throttle::accept_totp_step(self, &step, rule, &audit))
-            .await
-    }
-
-    async fn remove_factor(
-        &self,
-        subject: &SubjectId,
-        factor: &FactorRef,
-        keep: Option<Usable>,
-    ) -> Result<Removal> {
-        self.retrying(|| factors::remove(self, subject, factor, keep))
-            .await
-    }
-
-    async fn replace_recovery_codes(
-        &self,
-        subject: &SubjectId,
-        hashes: Vec<CodeHash>,
-        mode: ReplaceCodes,
-        now: Timestamp,
-    ) -> Result<bool> {
-        self.retrying(|| recovery::replace(self, subject, &hashes, mode, now))
-            .await
-    }
-
-    async fn consume_recovery_code(
-        &self,
-        subject: &SubjectId,
-        hash: &CodeHash,
-        _now: Timestamp,
-    ) -> Result<bool> {
-        self.retrying(|| recovery::consume(self, subject, hash))
-            .await
-    }
-
-    async fn recovery_codes_left(&self, subject: &SubjectId) -> Result<u32> {
-        self.retrying(|| recovery::left(self, subject)).await
-    }
-
-    async fn add_channel(
-        &self,
-        subject: &SubjectId,
-        factor: ChannelFactor,
-    ) -> Result<ChannelAdded> {
-        self.retrying(|| factors::add_channel(self, subject, &factor))
-            .await
-    }
-
-    async fn list_channels(&self, subject: &SubjectId) -> Result<Vec<ChannelFactor>> {
-        self.retrying(|| factors::list_channels(self, subject))
-            .await
-    }
-
-    async fn issue_sent_code(&self, code: SentCode, limits: SendLimits) -> Result<IssueOutcome> {
-        self.retrying(|| sent_codes::issue(self, &code, limits))
-            .await
-    }
-
-    async fn attempt_sent_code(
-        &self,
-        subject: &SubjectId,
-        channel: Channel,
-        hash: &CodeHash,
-        max_tries: u32,
-        now: Timestamp,
-    ) -> Result<SentCodeAttempt> {
-        self.retrying(|| sent_codes::attempt(self, subject, channel, hash, max_tries, now))
-            .await
-    }
-
-    async fn throttle_state(&self, subject: &SubjectId, kind: FactorKind) -> Result<ThrottleState> {
-        self.retrying(|| throttle::state(self, subject, kind)).await
-    }
-
-    async fn charge_attempt(
-        &self,
-        subject: &SubjectId,
-        kind: FactorKind,
-        rule: ThrottleRule,
-        now: Timestamp,
-    ) -> Result<Charge> {
-        self.retrying(|| throttle::charge(self, subject, kind, rule, now))
-            .await
-    }
-
-    async fn settle_attempt(
-        &self,
-        subject: &SubjectId,
-        kind: FactorKind,
-        rule: ThrottleRule,
-        settlement: Settlement,
-    ) -> Result<()> {
-        self.retrying(|| throttle::settle(self, subject, kind, rule, settlement))
-            .await
-    }
-
-    async fn put_device(&self, device: RememberedDevice) -> Result<()> {
-        self.retrying(|| devices::put(self, &device)).await
-    }
-
-    async fn touch_device(
-        &self,
-        subject: &SubjectId,
-        token_hash: &CodeHash,
-        now: Timestamp,
-    ) -> Result<Option<RememberedDevice>> {
-        self.retrying(|| devices::touch(self, subject, token_hash, now))
-            .await
-    }
-
-    async fn list_devices(
-        &self,
-        subject: &SubjectId,
-        now: Timestamp,
-    ) -> Result<Vec<RememberedDevice>> {
-        self.retrying(|| devices::list(self, subject, now)).await
-    }
-
-    async fn revoke_device(&self, subject: &SubjectId, id: &CredentialId) -> Result<bool> {
-        self.retrying(|| devices::revoke(self, subject, id)).await
-    }
-
-    async fn revoke_all_devices(&self, subject: &SubjectId) -> Result<u64> {
-        self.retrying(|| devices::revoke_all(self, subject)).await
-    }
-
-    async fn load_policy(&self) -> Result<Option<Policy>> {
-        self.retrying(|| policy::load(self)).await
-    }
-
-    async fn save_policy(&self, policy: &Policy) -> Result<()> {
-        self.retrying(|| policy::save(self, policy)).await
-    }
-
-    async fn grace(&self, subject: &SubjectId) -> Result<Option<GraceRecord>> {
-        self.retrying(|| policy::grace(self, subject)).await
-    }
-
-    async fn fix_grace(&self, subject: &SubjectId, record: GraceRecord) -> Result<GraceRecord> {
-        self.retrying(|| policy::fix_grace(self, subject, record))
-            .await
-    }
-
-    async fn clear_grace(&self, subject: &SubjectId) -> Result<()> {
-        self.retrying(|| policy::clear_grace(self, subject)).await
-    }
-
-    async fn reset_subject(&self, subject: &SubjectId) -> Result<ResetSummary> {
-        self.retrying(|| reset::reset_subject(self, subject)).await
-    }
-
-    async fn append_audit(&self, event: NewAuditEvent) -> Result<()> {
-        self.retrying(|| audit::append(self, &event)).await
-    }
-
-    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
-        self.retrying(|| audit::list(self, query)).await
-    }
-
-    async fn sealed_secrets(
-        &self,
-        after: Option<&CredentialId>,
-        limit: u32,
-    ) -> Result<Vec<SealedEntry>> {
-        self.retrying(|| key_rotation::sealed_secrets(self, after, limit))
-            .await
-    }
-
-    async fn replace_sealed(
-        &self,
-        id: &CredentialId,
-        expected: &Sealed,
-        new: &Sealed,
-    ) -> Result<bool> {
-        self.retrying(|| key_rotation::replace_sealed(self, id, expected, new))
-            .await
-    }
+store_ops! {
+    put_pending_totp(&self, pending: PendingTotp) -> () = totp::put_pending(self, &pending);
+    pending_totp(&self, subject: &SubjectId, id: &CredentialId, now: Timestamp)
+        -> Option<PendingTotp> = totp::pending(self, subject, id, now);
+    activate_totp(&self, subject: &SubjectId, id: &CredentialId, activation: Activation)
+        -> Option<TotpCredential> = totp::activate(self, subject, id, &activation);
+    list_totp(&self, subject: &SubjectId) -> Vec<TotpCredential> = totp::list(self, subject);
+    rename_totp(&self, subject: &SubjectId, id: &CredentialId, name: &str)
+        -> bool = totp::rename(self, subject, id, name);
+    consume_totp_step(
+        &self, subject: &SubjectId, id: &CredentialId, step: u64, drift: i16, now: Timestamp
+    ) -> bool = totp::consume_step(self, StepUse { subject, id, step, drift, now });
+    begin_totp_attempt(&self, subject: &SubjectId, rule: ThrottleRule, now: Timestamp)
+        -> TotpContext = throttle::begin_totp_attempt(self, subject, rule, now);
+    accept_totp_step(
+        &self, subject: &SubjectId, id: &CredentialId, step: u64, drift: i16,
+        rule: ThrottleRule, now: Timestamp, audit: NewAuditEvent
+    ) -> bool = throttle::accept_totp_step(
+        self, StepUse { subject, id, step, drift, now }, rule, &audit
+    );
+    remove_factor(&self, subject: &SubjectId, factor: &FactorRef, keep: Option<Usable>)
+        -> Removal = factors::remove(self, subject, factor, keep);
+    replace_recovery_codes(
+        &self, subject: &SubjectId, hashes: Vec<CodeHash>, mode: ReplaceCodes, now: Timestamp
+    ) -> bool = recovery::replace(self, subject, &hashes, mode, now);
+    consume_recovery_code(&self, subject: &SubjectId, hash: &CodeHash, _now: Timestamp)
+        -> bool = recovery::consume(self, subject, hash);
+    recovery_codes_left(&self, subject: &SubjectId) -> u32 = recovery::left(self, subject);
+    add_channel(&self, subject: &SubjectId, factor: ChannelFactor)
+        -> ChannelAdded = factors::add_channel(self, subject, &factor);
+    list_channels(&self, subject: &SubjectId)
+        -> Vec<ChannelFactor> = factors::list_channels(self, subject);
+    issue_sent_code(&self, code: SentCode, limits: SendLimits)
+        -> IssueOutcome = sent_codes::issue(self, &code, limits);
+    attempt_sent_code(
+        &self, subject: &SubjectId, channel: Channel, hash: &CodeHash, max_tries: u32,
+        now: Timestamp
+    ) -> SentCodeAttempt = sent_codes::attempt(self, subject, channel, hash, max_tries, now);
+    throttle_state(&self, subject: &SubjectId, kind: FactorKind)
+        -> ThrottleState = throttle::state(self, subject, kind);
+    charge_attempt(
+        &self, subject: &SubjectId, kind: FactorKind, rule: ThrottleRule, now: Timestamp
+    ) -> Charge = throttle::charge(self, subject, kind, rule, now);
+    settle_attempt(
+        &self, subject: &SubjectId, kind: FactorKind, rule: ThrottleRule, settlement: Settlement
+    ) -> () = throttle::settle(self, subject, kind, rule, settlement);
+    put_device(&self, device: RememberedDevice) -> () = devices::put(self, &device);
+    touch_device(&self, subject: &SubjectId, token_hash: &CodeHash, now: Timestamp)
+        -> Option<RememberedDevice> = devices::touch(self, subject, token_hash, now);
+    list_devices(&self, subject: &SubjectId, now: Timestamp)
+        -> Vec<RememberedDevice> = devices::list(self, subject, now);
+    revoke_device(&self, subject: &SubjectId, id: &CredentialId)
+        -> bool = devices::revoke(self, subject, id);
+    revoke_all_devices(&self, subject: &SubjectId) -> u64 = devices::revoke_all(self, subject);
+    load_policy(&self) -> Option<Policy> = policy::load(self);
+    save_policy(&self, policy: &Policy) -> () = policy::save(self, policy);
+    grace(&self, subject: &SubjectId) -> Option<GraceRecord> = policy::grace(self, subject);
+    fix_grace(&self, subject: &SubjectId, record: GraceRecord)
+        -> GraceRecord = policy::fix_grace(self, subject, record);
+    clear_grace(&self, subject: &SubjectId) -> () = policy::clear_grace(self, subject);
+    reset_subject(&self, subject: &SubjectId)
+        -> ResetSummary = reset::reset_subject(self, subject);
+    append_audit(&self, event: NewAuditEvent) -> () = audit::append(self, &event);
+    list_audit(&self, query: &AuditQuery) -> Vec<AuditEvent> = audit::list(self, query);
+    sealed_secrets(&self, after: Option<&CredentialId>, limit: u32)
+        -> Vec<SealedEntry> = key_rotation::sealed_secrets(self, after, limit);
+    replace_sealed(&self, id: &CredentialId, expected: &Sealed, new: &Sealed)
+        -> bool = key_rotation::replace_sealed(self, id, expected, new);
 }

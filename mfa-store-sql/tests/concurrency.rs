@@ -9,35 +9,30 @@
 
 mod common;
 
-use common::{TestEngine, engine_tests};
+use common::{TestEngine, engine_tests, t};
 use std::sync::Arc;
 use std::time::Duration;
 
-use mfa_core::otp::TotpConfig;
 use mfa_core::pepper::CodeHash;
-use mfa_core::seal::{Sealer, SealingKey};
 use mfa_core::store::{
-    Activation, IssueOutcome, PendingTotp, ReplaceCodes, SendLimits, SentCode, SentCodeAttempt,
+    Activation, IssueOutcome, ReplaceCodes, SendLimits, SentCode, SentCodeAttempt,
 };
 use mfa_core::throttle::{Charge, ThrottleRule};
-use mfa_core::{Channel, CredentialId, FactorKind, Secret, Store, SubjectId, Timestamp};
+use mfa_core::{Channel, CredentialId, FactorKind, Store, SubjectId, Timestamp};
 use tokio::sync::Barrier;
 
 const POOLS: usize = 4;
 const TASKS_PER_POOL: usize = 16;
 const ROUNDS: u64 = 50;
 
-fn t(secs: u64) -> Timestamp {
-    Timestamp::from_unix(1_700_000_000 + secs)
-}
-
-/// Runs `op` in `TASKS_PER_POOL` tasks per store, all released at once;
-/// returns every result.
-async fn race<S, T, F, Fut>(stores: &[Arc<S>], op: F) -> Vec<T>
+/// Runs `op` in `TASKS_PER_POOL` tasks per store, each with its own clone
+/// of `context`, all released at once; returns every result.
+async fn race<S, C, T, F, Fut>(stores: &[Arc<S>], context: &C, op: F) -> Vec<T>
 where
     S: Store,
+    C: Clone + Send + 'static,
     T: Send + 'static,
-    F: Fn(Arc<S>) -> Fut + Clone + Send + 'static,
+    F: Fn(Arc<S>, C) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = T> + Send + 'static,
 {
     let barrier = Arc::new(Barrier::new(stores.len() * TASKS_PER_POOL));
@@ -45,9 +40,10 @@ where
     for store in stores {
         for _ in 0..TASKS_PER_POOL {
             let (store, barrier, op) = (Arc::clone(store), Arc::clone(&barrier), op.clone());
+            let context = context.clone();
             tasks.push(tokio::spawn(async move {
                 barrier.wait().await;
-                op(store).await
+                op(store, context).await
             }));
         }
     }
@@ -58,32 +54,44 @@ where
     results
 }
 
-async fn active_authenticator<S: Store>(store: &S, subject: &SubjectId) -> CredentialId {
+/// How many of `results` match.
+fn count<T>(results: &[T], matches: impl Fn(&T) -> bool) -> usize {
+    results.iter().filter(|r| matches(r)).count()
+}
+
+/// A pending enrollment of `subject` with a fresh id, stored.
+async fn put_pending<S: Store>(store: &S, subject: &SubjectId) -> CredentialId {
     let id = CredentialId::generate().unwrap();
-    let sealer = Sealer::new(vec![SealingKey::new(1, [1; 32])]).unwrap();
-    let pending = PendingTotp {
-        sealed_secret: sealer
-            .seal(&Secret::generate().unwrap(), subject, &id)
-            .unwrap(),
-        id: id.clone(),
-        subject: subject.clone(),
-        config: TotpConfig::default(),
-        created_at: t(0),
-        expires_at: t(600),
-    };
+    let pending = common::pending(subject, id.as_str());
     store.put_pending_totp(pending).await.unwrap();
-    let activation = Activation {
-        name: "phone".into(),
-        accepted_step: 0,
-        drift: 0,
-        at: t(1),
-    };
-    store
-        .activate_totp(subject, &id, activation)
-        .await
-        .unwrap()
-        .unwrap();
     id
+}
+
+/// The activation of an enrollment: accepting `step` at `at`.
+fn activation(step: u64, at: Timestamp) -> Activation {
+    Activation {
+        name: "phone".into(),
+        accepted_step: step,
+        drift: 0,
+        at,
+    }
+}
+
+/// How many of concurrent sends of a code to `subject` are issued.
+async fn issued<S: Store>(stores: &[Arc<S>], subject: &str, limits: SendLimits) -> usize {
+    let subject = SubjectId::new(subject).unwrap();
+    let outcomes = race(stores, &subject, move |s, subject| async move {
+        let code = SentCode {
+            subject,
+            channel: Channel::Email,
+            hash: CodeHash::from_bytes([1; 32]),
+            issued_at: t(5000),
+            expires_at: t(5300),
+        };
+        s.issue_sent_code(code, limits).await.unwrap()
+    })
+    .await;
+    count(&outcomes, |o| *o == IssueOutcome::Issued)
 }
 
 async fn instances<S: Store>(stores: Vec<S>) {
@@ -93,23 +101,20 @@ async fn instances<S: Store>(stores: Vec<S>) {
     let first = &stores[0];
 
     // --- one acceptance per TOTP step
-    let id = active_authenticator(&**first, &subject).await;
+    let id = put_pending(&**first, &subject).await;
+    let activated = first
+        .activate_totp(&subject, &id, activation(0, t(1)))
+        .await;
+    assert!(activated.unwrap().is_some());
     for round in 1..=ROUNDS {
-        let (subject, id) = (subject.clone(), id.clone());
-        let wins = race(&stores, move |s: Arc<S>| {
-            let (subject, id) = (subject.clone(), id.clone());
-            async move {
-                s.consume_totp_step(&subject, &id, round, 0, t(round))
-                    .await
-                    .unwrap()
-            }
+        let key = (subject.clone(), id.clone());
+        let wins = race(&stores, &key, move |s, (subject, id)| async move {
+            s.consume_totp_step(&subject, &id, round, 0, t(round))
+                .await
+                .unwrap()
         })
         .await;
-        assert_eq!(
-            wins.iter().filter(|w| **w).count(),
-            1,
-            "TOTP step, round {round}"
-        );
+        assert_eq!(count(&wins, |w| *w), 1, "TOTP step, round {round}");
     }
 
     // --- one acceptance per recovery code
@@ -121,21 +126,13 @@ async fn instances<S: Store>(stores: Vec<S>) {
                 .await
                 .unwrap()
         );
-        let subject = subject.clone();
-        let wins = race(&stores, move |s: Arc<S>| {
-            let subject = subject.clone();
-            async move {
-                s.consume_recovery_code(&subject, &code, t(round))
-                    .await
-                    .unwrap()
-            }
+        let wins = race(&stores, &subject, move |s, subject| async move {
+            s.consume_recovery_code(&subject, &code, t(round))
+                .await
+                .unwrap()
         })
         .await;
-        assert_eq!(
-            wins.iter().filter(|w| **w).count(),
-            1,
-            "recovery code, round {round}"
-        );
+        assert_eq!(count(&wins, |w| *w), 1, "recovery code, round {round}");
     }
 
     // --- one acceptance per e-mail code (the others find it used)
@@ -156,20 +153,13 @@ async fn instances<S: Store>(stores: Vec<S>) {
             first.issue_sent_code(code, open).await.unwrap(),
             IssueOutcome::Issued
         );
-        let subject = subject.clone();
-        let outcomes = race(&stores, move |s: Arc<S>| {
-            let subject = subject.clone();
-            async move {
-                s.attempt_sent_code(&subject, Channel::Email, &hash, 5, t(round))
-                    .await
-                    .unwrap()
-            }
+        let outcomes = race(&stores, &subject, move |s, subject| async move {
+            s.attempt_sent_code(&subject, Channel::Email, &hash, 5, t(round))
+                .await
+                .unwrap()
         })
         .await;
-        let accepted = outcomes
-            .iter()
-            .filter(|o| **o == SentCodeAttempt::Accepted)
-            .count();
+        let accepted = count(&outcomes, |o| *o == SentCodeAttempt::Accepted);
         assert_eq!(accepted, 1, "e-mail code, round {round}: {outcomes:?}");
         assert!(
             outcomes
@@ -190,15 +180,11 @@ async fn instances<S: Store>(stores: Vec<S>) {
         first.issue_sent_code(code, open).await.unwrap(),
         IssueOutcome::Issued
     );
-    let guessers = subject.clone();
-    let outcomes = race(&stores, move |s: Arc<S>| {
-        let subject = guessers.clone();
-        async move {
-            let wrong = CodeHash::from_bytes([201; 32]);
-            s.attempt_sent_code(&subject, Channel::Sms, &wrong, 5, t(1001))
-                .await
-                .unwrap()
-        }
+    let outcomes = race(&stores, &subject, move |s, subject| async move {
+        let wrong = CodeHash::from_bytes([201; 32]);
+        s.attempt_sent_code(&subject, Channel::Sms, &wrong, 5, t(1001))
+            .await
+            .unwrap()
     })
     .await;
     let mut left: Vec<u32> = outcomes
@@ -214,20 +200,13 @@ async fn instances<S: Store>(stores: Vec<S>) {
     // --- 64 concurrent attempts: charged before any is checked, so exactly
     // free_failures are charged and the rest refused by the lock.
     let rule = ThrottleRule::default();
-    let failing = subject.clone();
-    let charges: Vec<Charge> = race(&stores, move |s: Arc<S>| {
-        let subject = failing.clone();
-        async move {
-            s.charge_attempt(&subject, FactorKind::Totp, rule, t(2000))
-                .await
-                .unwrap()
-        }
+    let charges: Vec<Charge> = race(&stores, &subject, move |s, subject| async move {
+        s.charge_attempt(&subject, FactorKind::Totp, rule, t(2000))
+            .await
+            .unwrap()
     })
     .await;
-    let charged = charges
-        .iter()
-        .filter(|c| matches!(c, Charge::Charged { .. }))
-        .count();
+    let charged = count(&charges, |c| matches!(c, Charge::Charged { .. }));
     assert_eq!(charged, rule.free_failures as usize, "{charges:?}");
     let state = first
         .throttle_state(&subject, FactorKind::Totp)
@@ -236,32 +215,22 @@ async fn instances<S: Store>(stores: Vec<S>) {
     assert_eq!(state.failures, rule.free_failures);
     assert_eq!(state.refused as usize, POOLS * TASKS_PER_POOL - charged);
     // Exactly one charge started the lock (and would notify).
-    assert_eq!(
-        charges
-            .iter()
-            .filter(|c| matches!(c, Charge::Charged { state, .. } if state.locked_until.is_some()))
-            .count(),
-        1
-    );
+    let locking =
+        |c: &Charge| matches!(c, Charge::Charged { state, .. } if state.locked_until.is_some());
+    assert_eq!(count(&charges, locking), 1);
     // An hour of bursts from every instance: no more charges than the
     // sequential budget (10 in the first hour).
     let hourly = SubjectId::new(format!("{}-hourly", subject.as_str())).unwrap();
     let mut total = 0;
     for step in 0..60u64 {
-        let attacker = hourly.clone();
         let now = t(10_000 + step * 60);
-        total += race(&stores, move |s: Arc<S>| {
-            let subject = attacker.clone();
-            async move {
-                s.charge_attempt(&subject, FactorKind::Email, rule, now)
-                    .await
-                    .unwrap()
-            }
+        let charges = race(&stores, &hourly, move |s, subject| async move {
+            s.charge_attempt(&subject, FactorKind::Email, rule, now)
+                .await
+                .unwrap()
         })
-        .await
-        .iter()
-        .filter(|c| matches!(c, Charge::Charged { .. }))
-        .count();
+        .await;
+        total += count(&charges, |c| matches!(c, Charge::Charged { .. }));
     }
     assert_eq!(
         total, 10,
@@ -273,103 +242,36 @@ async fn instances<S: Store>(stores: Vec<S>) {
         cooldown: Duration::ZERO,
         max_per_hour: 5,
     };
-    let sender = SubjectId::new("sender").unwrap();
-    let senders = sender.clone();
-    let outcomes = race(&stores, move |s: Arc<S>| {
-        let subject = senders.clone();
-        async move {
-            let code = SentCode {
-                subject,
-                channel: Channel::Email,
-                hash: CodeHash::from_bytes([1; 32]),
-                issued_at: t(5000),
-                expires_at: t(5300),
-            };
-            s.issue_sent_code(code, limits).await.unwrap()
-        }
-    })
-    .await;
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| **o == IssueOutcome::Issued)
-            .count(),
-        5
-    );
+    assert_eq!(issued(&stores, "sender", limits).await, 5);
     let cooled = SendLimits {
         cooldown: Duration::from_secs(60),
         max_per_hour: 100,
     };
-    let other = SubjectId::new("cooled").unwrap();
-    let others = other.clone();
-    let outcomes = race(&stores, move |s: Arc<S>| {
-        let subject = others.clone();
-        async move {
-            let code = SentCode {
-                subject,
-                channel: Channel::Sms,
-                hash: CodeHash::from_bytes([2; 32]),
-                issued_at: t(5000),
-                expires_at: t(5300),
-            };
-            s.issue_sent_code(code, cooled).await.unwrap()
-        }
-    })
-    .await;
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| **o == IssueOutcome::Issued)
-            .count(),
-        1
-    );
+    assert_eq!(issued(&stores, "cooled", cooled).await, 1);
 
     // --- of concurrent activations of one enrollment, one succeeds
     let enrollee = SubjectId::new("enrollee").unwrap();
-    let id = CredentialId::generate().unwrap();
-    let sealer = Sealer::new(vec![SealingKey::new(1, [1; 32])]).unwrap();
-    let pending = PendingTotp {
-        sealed_secret: sealer
-            .seal(&Secret::generate().unwrap(), &enrollee, &id)
-            .unwrap(),
-        id: id.clone(),
-        subject: enrollee.clone(),
-        config: TotpConfig::default(),
-        created_at: t(0),
-        expires_at: t(600),
-    };
-    first.put_pending_totp(pending).await.unwrap();
-    let activated = race(&stores, move |s: Arc<S>| {
-        let (subject, id) = (enrollee.clone(), id.clone());
-        async move {
-            let activation = Activation {
-                name: "phone".into(),
-                accepted_step: 9,
-                drift: 0,
-                at: t(10),
-            };
-            s.activate_totp(&subject, &id, activation)
-                .await
-                .unwrap()
-                .is_some()
-        }
+    let id = put_pending(&**first, &enrollee).await;
+    let activated = race(&stores, &(enrollee, id), |s, (subject, id)| async move {
+        let activation = activation(9, t(10));
+        s.activate_totp(&subject, &id, activation)
+            .await
+            .unwrap()
+            .is_some()
     })
     .await;
-    assert_eq!(activated.iter().filter(|a| **a).count(), 1);
+    assert_eq!(count(&activated, |a| *a), 1);
 
     // --- concurrent IfNone replacements: one wins
     let replacer = SubjectId::new("replacer").unwrap();
-    let replaced = race(&stores, move |s: Arc<S>| {
-        let subject = replacer.clone();
-        async move {
-            let codes = vec![CodeHash::from_bytes([7; 32]), CodeHash::from_bytes([8; 32])];
-            s.replace_recovery_codes(&subject, codes, ReplaceCodes::IfNone, t(1))
-                .await
-                .unwrap()
-        }
+    let replaced = race(&stores, &replacer, |s, subject| async move {
+        let codes = vec![CodeHash::from_bytes([7; 32]), CodeHash::from_bytes([8; 32])];
+        s.replace_recovery_codes(&subject, codes, ReplaceCodes::IfNone, t(1))
+            .await
+            .unwrap()
     })
     .await;
-    assert_eq!(replaced.iter().filter(|r| **r).count(), 1);
+    assert_eq!(count(&replaced, |r| *r), 1);
 }
 
 /// `POOLS` pools on one fresh database: several application instances.

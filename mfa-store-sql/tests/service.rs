@@ -30,13 +30,10 @@ use sha2::{Digest, Sha256};
 
 const START: u64 = 1_800_000_000;
 
-fn service<S: Store>(
-    store: S,
-) -> (
-    Mfa<S, RecordingNotifier, ManualClock>,
-    ManualClock,
-    RecordingNotifier,
-) {
+/// The service on a store, with a manual clock and a recording notifier.
+type Service<S> = Mfa<S, RecordingNotifier, ManualClock>;
+
+fn service<S: Store>(store: S) -> (Service<S>, ManualClock, RecordingNotifier) {
     let clock = ManualClock::new(Timestamp::from_unix(START));
     let notifier = RecordingNotifier::new();
     let config = MfaConfig::new(
@@ -64,7 +61,7 @@ fn verified(clock: &ManualClock) -> SessionState {
 
 /// Enrolls an authenticator; returns its secret and the recovery codes.
 async fn enroll<S: Store>(
-    mfa: &Mfa<S, RecordingNotifier, ManualClock>,
+    mfa: &Service<S>,
     clock: &ManualClock,
     subject: &Subject,
 ) -> (Secret, Vec<String>) {
@@ -127,17 +124,18 @@ async fn use_the_service<S: Store>(store: S) -> Secrets {
             .confirm_channel_enrollment(&subject, Channel::Email, &first)
             .await
             .unwrap();
-        clock.advance(Duration::from_secs(61));
-        let _ = mfa.send_code(&subject, Channel::Email).await.unwrap();
-        let second = notifier.last_code(&subject.id, Channel::Email).unwrap();
+        let send_after_cooldown = async || {
+            clock.advance(Duration::from_secs(61));
+            let _ = mfa.send_code(&subject, Channel::Email).await.unwrap();
+            notifier.last_code(&subject.id, Channel::Email).unwrap()
+        };
+        let second = send_after_cooldown().await;
         let _ = mfa
             .verify(&subject, Attempt::Sent(Channel::Email, "000000"))
             .await
             .unwrap();
         // One more code stays unused in the table.
-        clock.advance(Duration::from_secs(61));
-        let _ = mfa.send_code(&subject, Channel::Email).await.unwrap();
-        let third = notifier.last_code(&subject.id, Channel::Email).unwrap();
+        let third = send_after_cooldown().await;
         let _ = mfa
             .verify(&subject, Attempt::Sent(Channel::Email, &second))
             .await
@@ -282,8 +280,7 @@ fn check_dump(dump: &[(String, Vec<Vec<u8>>)], secrets: &Secrets) {
 }
 
 async fn statements_per_verify<E: TestEngine>(store: SqlStore<E>) -> (u64, u64) {
-    let counter =
-        |mfa: &Mfa<SqlStore<E>, RecordingNotifier, ManualClock>| mfa.store().statements_sent();
+    let counter = |mfa: &Service<SqlStore<E>>| mfa.store().statements_sent();
     let (mfa, clock, _) = service(store);
     let subject = agent("round-trips");
     let (secret, _) = enroll(&mfa, &clock, &subject).await;

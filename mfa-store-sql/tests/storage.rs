@@ -11,33 +11,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{TestEngine, engine_tests, execute};
+use common::{TestEngine, engine_tests, execute, pending, sid, t};
 
 use mfa_core::audit::AuditQuery;
-use mfa_core::otp::TotpConfig;
 use mfa_core::pepper::CodeHash;
 use mfa_core::store::{IssueOutcome, PendingTotp, ReplaceCodes, SendLimits, SentCode};
-use mfa_core::testing::{fresh_hash, fresh_sealed};
-use mfa_core::{Channel, CredentialId, Error, Store, SubjectId, Timestamp};
-
-fn t(secs: u64) -> Timestamp {
-    Timestamp::from_unix(1_700_000_000 + secs)
-}
-
-fn sid(s: &str) -> SubjectId {
-    SubjectId::new(s).unwrap()
-}
-
-fn pending(subject: &SubjectId, id: &str) -> PendingTotp {
-    PendingTotp {
-        id: CredentialId::new(id).unwrap(),
-        subject: subject.clone(),
-        sealed_secret: fresh_sealed().unwrap(),
-        config: TotpConfig::default(),
-        created_at: t(0),
-        expires_at: t(600),
-    }
-}
+use mfa_core::testing::fresh_hash;
+use mfa_core::{Channel, CredentialId, Error, Store, Timestamp};
 
 /// "alice", "Alice" and "alice " are three subjects; ids sort byte by byte.
 async fn identifiers_compare_byte_for_byte<E: TestEngine>() {
@@ -69,23 +49,18 @@ async fn identifiers_compare_byte_for_byte<E: TestEngine>() {
             .await
             .unwrap();
     }
-    let listed: Vec<String> = store
-        .sealed_secrets(None, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.credential.as_str().to_owned())
-        .collect();
+    let listed = async |after: Option<&str>, limit| -> Vec<String> {
+        let after = after.map(|a| CredentialId::new(a).unwrap());
+        let entries = store.sealed_secrets(after.as_ref(), limit).await.unwrap();
+        entries
+            .into_iter()
+            .map(|e| e.credential.as_str().to_owned())
+            .collect()
+    };
     let mut sorted: Vec<String> = ids.iter().map(|s| (*s).to_owned()).collect();
     sorted.sort();
-    assert_eq!(listed, sorted);
-    let after_a: Vec<String> = store
-        .sealed_secrets(Some(&CredentialId::new("a").unwrap()), 2)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|e| e.credential.as_str().to_owned())
-        .collect();
+    assert_eq!(listed(None, 100).await, sorted);
+    let after_a = listed(Some("a"), 2).await;
     assert_eq!(after_a, vec!["a ".to_owned(), "b".to_owned()]);
 }
 

@@ -92,21 +92,27 @@ async fn sqlite_unopenable() {
 /// timeout applies, not how fast anything is.
 const WELL_BELOW_SQLX_DEFAULT: Duration = Duration::from_secs(10);
 
+/// Awaits `call`, which must give up well before sqlx's default timeout.
+async fn gives_up_quickly<T>(what: &str, call: impl Future<Output = T>) -> T {
+    let started = Instant::now();
+    let result = call.await;
+    let elapsed = started.elapsed();
+    eprintln!("{what} gave up after {elapsed:?}");
+    assert!(
+        elapsed < WELL_BELOW_SQLX_DEFAULT,
+        "gave up after {elapsed:?}"
+    );
+    result
+}
+
 /// `connect` to a server that refuses connections fails as unavailable
 /// once the store's acquire timeout has passed.
 async fn connect_gives_up<T: std::fmt::Debug, F: Future<Output = Result<T, SqlStoreError>>>(
     connect: F,
 ) {
-    let started = Instant::now();
-    let err = connect.await.unwrap_err();
-    let elapsed = started.elapsed();
-    eprintln!("connect gave up after {elapsed:?}: {err}");
+    let err = gives_up_quickly("connect", connect).await.unwrap_err();
     assert!(err.is_unavailable(), "{err:?}");
     assert!(matches!(Error::from(err), Error::StoreUnavailable(_)));
-    assert!(
-        elapsed < WELL_BELOW_SQLX_DEFAULT,
-        "gave up after {elapsed:?}"
-    );
 }
 
 /// Every connection of the pool is taken (here: the single connection of
@@ -118,15 +124,9 @@ async fn sqlite_exhausted_pool_gives_up_quickly() {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     store.migrate().await.unwrap();
     let held = store.pool().acquire().await.unwrap();
-    let started = Instant::now();
-    let err = store.load_policy().await.unwrap_err();
-    let elapsed = started.elapsed();
-    eprintln!("load_policy gave up after {elapsed:?}");
+    let err = gives_up_quickly("load_policy", store.load_policy()).await;
+    let err = err.unwrap_err();
     assert!(matches!(err, Error::StoreUnavailable(_)), "{err:?}");
-    assert!(
-        elapsed < WELL_BELOW_SQLX_DEFAULT,
-        "gave up after {elapsed:?}"
-    );
     drop(held);
     store.load_policy().await.unwrap();
 }

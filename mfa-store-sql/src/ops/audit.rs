@@ -3,20 +3,20 @@
 use mfa_core::audit::{Actor, AuditAction, AuditEvent, AuditQuery, NewAuditEvent};
 use mfa_core::{FactorKind, SubjectId};
 
-use super::{OpResult, parsed, read, read_time, stored_time};
-use crate::engine::{Arg, DbRow, Engine};
+use super::{OpResult, parsed, stored_time};
+use crate::engine::{Arg, Engine, Row};
 use crate::error::corrupt;
+use crate::sql;
 use crate::store::SqlStore;
 
 /// Columns: id, at, subject, actor_kind, actor_id, action, factor, detail.
-fn audit_from(row: &impl DbRow) -> OpResult<AuditEvent> {
-    const T: &str = "mfa_audit";
+fn audit_from(row: &Row) -> OpResult<AuditEvent> {
     let subject = |i, what| -> OpResult<Option<SubjectId>> {
-        let id = read(row.opt_id(i), T)?;
+        let id = row.opt_text(i, what)?;
         id.map(|s| parsed(s, what, SubjectId::new)).transpose()
     };
     let actor = match (
-        read(row.text(3), T)?.as_str(),
+        row.text(3, "mfa_audit.actor_kind")?.as_str(),
         subject(4, "mfa_audit.actor_id")?,
     ) {
         ("subject", Some(id)) => Actor::Subject(id),
@@ -24,20 +24,18 @@ fn audit_from(row: &impl DbRow) -> OpResult<AuditEvent> {
         ("system", None) => Actor::System,
         _ => return Err(corrupt("mfa_audit.actor_kind", None).into()),
     };
-    let factor = read(row.opt_text(6), T)?
-        .map(|f| parsed(f, "mfa_audit.factor", |f| FactorKind::parse(&f)))
-        .transpose()?;
+    let factor = row.opt_text(6, "mfa_audit.factor")?;
     Ok(AuditEvent {
-        id: parsed(read(row.int(0), T)?, "mfa_audit.id", u64::try_from)?,
+        id: row.number(0, "mfa_audit.id")?,
         event: NewAuditEvent {
-            at: read_time(read(row.int(1), T)?, "mfa_audit.at")?,
+            at: row.time(1, "mfa_audit.at")?,
             subject: subject(2, "mfa_audit.subject")?,
             actor,
-            action: parsed(read(row.text(5), T)?, "mfa_audit.action", |a| {
-                AuditAction::parse(&a)
-            })?,
-            factor,
-            detail: read(row.opt_text(7), T)?,
+            action: row.parse(5, "mfa_audit.action", |a| AuditAction::parse(&a))?,
+            factor: factor
+                .map(|f| parsed(f, "mfa_audit.factor", |f| FactorKind::parse(&f)))
+                .transpose()?,
+            detail: row.opt_text(7, "mfa_audit.detail")?,
         },
     })
 }
@@ -62,8 +60,7 @@ pub(crate) fn audit_args(event: &NewAuditEvent) -> OpResult<[Arg<'_>; 7]> {
 
 /// One `INSERT`; the id comes from the auto-increment column.
 pub(crate) async fn append<E: Engine>(db: &SqlStore<E>, event: &NewAuditEvent) -> OpResult<()> {
-    db.execute(db.sql().append_audit, &audit_args(event)?)
-        .await?;
+    db.execute(sql::APPEND_AUDIT, &audit_args(event)?).await?;
     Ok(())
 }
 
@@ -73,7 +70,6 @@ pub(crate) async fn list<E: Engine>(
     db: &SqlStore<E>,
     query: &AuditQuery,
 ) -> OpResult<Vec<AuditEvent>> {
-    let sql = db.sql();
     let limit = query.limit.min(AuditQuery::MAX_LIMIT);
     if limit == 0 {
         return Ok(Vec::new());
@@ -85,12 +81,12 @@ pub(crate) async fn list<E: Engine>(
         .map(|id| Arg::Int(i64::try_from(id).unwrap_or(i64::MAX)));
     let subject = query.subject.as_ref().map(|s| Arg::Id(s.as_str()));
     let rows = match (subject, before) {
-        (None, None) => db.fetch_all(sql.audit_all, &[limit]).await?,
-        (None, Some(before)) => db.fetch_all(sql.audit_before, &[before, limit]).await?,
-        (Some(subject), None) => db.fetch_all(sql.audit_subject, &[subject, limit]).await?,
+        (None, None) => db.fetch_all(sql::AUDIT_ALL, &[limit]).await?,
+        (None, Some(before)) => db.fetch_all(sql::AUDIT_BEFORE, &[before, limit]).await?,
+        (Some(subject), None) => db.fetch_all(sql::AUDIT_SUBJECT, &[subject, limit]).await?,
         (Some(subject), Some(before)) => {
             let args = [subject, before, limit];
-            db.fetch_all(sql.audit_subject_before, &args).await?
+            db.fetch_all(sql::AUDIT_SUBJECT_BEFORE, &args).await?
         }
     };
     rows.iter().map(audit_from).collect()

@@ -4,25 +4,22 @@ use mfa_core::pepper::CodeHash;
 use mfa_core::store::RememberedDevice;
 use mfa_core::{CredentialId, SubjectId, Timestamp};
 
-use super::{
-    OpResult, parsed, read, read_code_hash, read_opt_time, read_time, stored_time, subject_arg,
-    time_bound,
-};
-use crate::engine::{Arg, DbRow, Engine};
+use super::{OpResult, stored_time, subject_arg, time_bound};
+use crate::engine::{Arg, Engine, Row};
+use crate::sql;
 use crate::store::{End, SqlStore};
 
 /// Columns: id, subject, token_hash, name, created_at, expires_at,
 /// last_used_at.
-fn device_from(row: &impl DbRow) -> OpResult<RememberedDevice> {
-    const T: &str = "mfa_devices";
+fn device_from(row: &Row) -> OpResult<RememberedDevice> {
     Ok(RememberedDevice {
-        id: parsed(read(row.id(0), T)?, "mfa_devices.id", CredentialId::new)?,
-        subject: parsed(read(row.id(1), T)?, "mfa_devices.subject", SubjectId::new)?,
-        token_hash: read_code_hash(&read(row.bytes(2), T)?, "mfa_devices.token_hash")?,
-        name: read(row.text(3), T)?,
-        created_at: read_time(read(row.int(4), T)?, "mfa_devices.created_at")?,
-        expires_at: read_time(read(row.int(5), T)?, "mfa_devices.expires_at")?,
-        last_used_at: read_opt_time(read(row.opt_int(6), T)?, "mfa_devices.last_used_at")?,
+        id: row.parse(0, "mfa_devices.id", CredentialId::new)?,
+        subject: row.parse(1, "mfa_devices.subject", SubjectId::new)?,
+        token_hash: row.code_hash(2, "mfa_devices.token_hash")?,
+        name: row.text(3, "mfa_devices.name")?,
+        created_at: row.time(4, "mfa_devices.created_at")?,
+        expires_at: row.time(5, "mfa_devices.expires_at")?,
+        last_used_at: row.opt_time(6, "mfa_devices.last_used_at")?,
     })
 }
 
@@ -38,7 +35,7 @@ pub(crate) async fn put<E: Engine>(db: &SqlStore<E>, d: &RememberedDevice) -> Op
         Arg::Int(stored_time(d.expires_at, "expires_at")?),
         Arg::OptInt(last_used.transpose()?),
     ];
-    db.execute(db.sql().insert_device, &args).await?;
+    db.execute(sql::INSERT_DEVICE, &args).await?;
     Ok(())
 }
 
@@ -50,17 +47,17 @@ pub(crate) async fn touch<E: Engine>(
     token_hash: &CodeHash,
     now: Timestamp,
 ) -> OpResult<Option<RememberedDevice>> {
-    let sql = db.sql();
+    let dialect = db.dialect();
     let args = [
         Arg::Id(subject.as_str()),
         Arg::Bytes(token_hash.as_bytes()),
         Arg::Int(stored_time(now, "last_used_at")?),
     ];
-    let row = match sql.read_touched_device {
-        None => db.fetch_optional(sql.touch_device, &args).await?,
+    let row = match dialect.read_touched_device {
+        None => db.fetch_optional(dialect.touch_device, &args).await?,
         Some(read_touched) => {
             db.transaction(async |tx| {
-                if tx.execute(sql.touch_device, &args).await? == 0 {
+                if tx.execute(dialect.touch_device, &args).await? == 0 {
                     return Ok(End::Rollback(None));
                 }
                 Ok(End::Commit(tx.fetch_optional(read_touched, &args).await?))
@@ -78,7 +75,7 @@ pub(crate) async fn list<E: Engine>(
     now: Timestamp,
 ) -> OpResult<Vec<RememberedDevice>> {
     let args = [Arg::Id(subject.as_str()), Arg::Int(time_bound(now))];
-    let rows = db.fetch_all(db.sql().list_devices, &args).await?;
+    let rows = db.fetch_all(sql::LIST_DEVICES, &args).await?;
     rows.iter().map(device_from).collect()
 }
 
@@ -89,11 +86,10 @@ pub(crate) async fn revoke<E: Engine>(
     id: &CredentialId,
 ) -> OpResult<bool> {
     let args = [Arg::Id(subject.as_str()), Arg::Id(id.as_str())];
-    Ok(db.execute(db.sql().revoke_device, &args).await? > 0)
+    Ok(db.execute(sql::REVOKE_DEVICE, &args).await? > 0)
 }
 
 /// One `DELETE`.
 pub(crate) async fn revoke_all<E: Engine>(db: &SqlStore<E>, subject: &SubjectId) -> OpResult<u64> {
-    db.execute(db.sql().revoke_devices, &subject_arg(subject))
-        .await
+    db.execute(sql::REVOKE_DEVICES, &subject_arg(subject)).await
 }

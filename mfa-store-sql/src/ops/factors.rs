@@ -2,31 +2,29 @@
 //! subject's lock row first, because they depend on more than one row.
 
 use mfa_core::pepper::CodeHash;
+use mfa_core::seal::Sealed;
 use mfa_core::store::{ChannelAdded, ChannelFactor, FactorRef, Removal, Usable};
 use mfa_core::{Channel, SubjectId};
 
-use super::{
-    OpResult, count_from, parsed, read, read_code_hash, read_sealed, read_time, stored_time,
-    subject_arg,
-};
-use crate::engine::{Arg, DbRow, Engine};
+use super::{OpResult, count_from, parsed, stored_time, subject_arg};
+use crate::engine::{Arg, Engine, Row};
+use crate::sql;
 use crate::store::{End, SqlStore};
 
 /// Columns: channel, added_at, address_hash, sealed_address. A row from
 /// before address binding (no hash) gets one that matches no address.
-fn channel_from(row: &impl DbRow) -> OpResult<ChannelFactor> {
-    const T: &str = "mfa_channels";
+fn channel_from(row: &Row) -> OpResult<ChannelFactor> {
+    let (hash, sealed) = ("mfa_channels.address_hash", "mfa_channels.sealed_address");
     Ok(ChannelFactor {
-        channel: parsed(read(row.text(0), T)?, "mfa_channels.channel", |c| {
-            Channel::parse(&c)
-        })?,
-        added_at: read_time(read(row.int(1), T)?, "mfa_channels.added_at")?,
-        address_hash: match read(row.opt_bytes(2), T)? {
-            Some(bytes) => read_code_hash(&bytes, "mfa_channels.address_hash")?,
+        channel: row.parse(0, "mfa_channels.channel", |c| Channel::parse(&c))?,
+        added_at: row.time(1, "mfa_channels.added_at")?,
+        address_hash: match row.opt_bytes(2, hash)? {
+            Some(bytes) => parsed(bytes, hash, |b| CodeHash::from_slice(&b))?,
             None => CodeHash::from_bytes([0; 32]),
         },
-        sealed_address: read(row.opt_bytes(3), T)?
-            .map(|bytes| read_sealed(bytes, "mfa_channels.sealed_address"))
+        sealed_address: row
+            .opt_bytes(3, sealed)?
+            .map(|bytes| parsed(bytes, sealed, Sealed::from_bytes))
             .transpose()?,
     })
 }
@@ -40,7 +38,6 @@ pub(crate) async fn add_channel<E: Engine>(
     subject: &SubjectId,
     factor: &ChannelFactor,
 ) -> OpResult<ChannelAdded> {
-    let sql = db.sql();
     let row = [
         Arg::Id(subject.as_str()),
         Arg::Text(factor.channel.as_str()),
@@ -49,21 +46,21 @@ pub(crate) async fn add_channel<E: Engine>(
         Arg::OptBytes(factor.sealed_address.as_ref().map(|s| s.as_bytes())),
     ];
     db.with_subject_lock(subject, async |tx| {
-        let previous = tx.fetch_optional(sql.get_channel, &row[..2]).await?;
+        let previous = tx.fetch_optional(sql::GET_CHANNEL, &row[..2]).await?;
         let outcome = match previous.map(|row| channel_from(&row)).transpose()? {
             Some(old) if old.address_hash == factor.address_hash => ChannelAdded::Unchanged,
             Some(old) => {
-                tx.execute(sql.update_channel, &row).await?;
+                tx.execute(sql::UPDATE_CHANNEL, &row).await?;
                 ChannelAdded::Replaced { previous: old }
             }
             None => {
-                tx.execute(sql.insert_channel, &row).await?;
+                tx.execute(sql::INSERT_CHANNEL, &row).await?;
                 ChannelAdded::Added
             }
         };
-        tx.execute(sql.delete_pending_of_subject, &subject_arg(subject))
+        tx.execute(sql::DELETE_PENDING_OF_SUBJECT, &subject_arg(subject))
             .await?;
-        tx.execute(sql.drop_unregistered_codes, &subject_arg(subject))
+        tx.execute(sql::DROP_UNREGISTERED_CODES, &subject_arg(subject))
             .await?;
         Ok(End::Commit(outcome))
     })
@@ -76,7 +73,7 @@ pub(crate) async fn list_channels<E: Engine>(
     subject: &SubjectId,
 ) -> OpResult<Vec<ChannelFactor>> {
     let rows = db
-        .fetch_all(db.sql().list_channels, &subject_arg(subject))
+        .fetch_all(sql::LIST_CHANNELS, &subject_arg(subject))
         .await?;
     let mut channels = rows
         .iter()
@@ -97,15 +94,16 @@ pub(crate) async fn remove<E: Engine>(
     factor: &FactorRef,
     keep: Option<Usable>,
 ) -> OpResult<Removal> {
-    let sql = db.sql();
     let channel_key = |channel: Channel| [Arg::Id(subject.as_str()), Arg::Text(channel.as_str())];
     let (find, delete, key) = match factor {
         FactorRef::Authenticator(id) => (
-            sql.totp_exists,
-            sql.remove_totp,
+            sql::TOTP_EXISTS,
+            sql::REMOVE_TOTP,
             [Arg::Id(subject.as_str()), Arg::Id(id.as_str())],
         ),
-        FactorRef::Channel(channel) => (sql.get_channel, sql.remove_channel, channel_key(*channel)),
+        FactorRef::Channel(channel) => {
+            (sql::GET_CHANNEL, sql::REMOVE_CHANNEL, channel_key(*channel))
+        }
     };
     db.with_subject_lock(subject, async |tx| {
         if tx.fetch_optional(find, &key).await?.is_none() {
@@ -113,7 +111,7 @@ pub(crate) async fn remove<E: Engine>(
         }
         if let Some(keep) = keep {
             let authenticators = count_from(
-                tx.fetch_optional(sql.count_totp, &subject_arg(subject))
+                tx.fetch_optional(sql::COUNT_TOTP, &subject_arg(subject))
                     .await?,
             )?;
             let removing_one = i64::from(matches!(factor, FactorRef::Authenticator(_)));
@@ -126,7 +124,7 @@ pub(crate) async fn remove<E: Engine>(
                     continue;
                 }
                 if let Some(row) = tx
-                    .fetch_optional(sql.get_channel, &channel_key(channel))
+                    .fetch_optional(sql::GET_CHANNEL, &channel_key(channel))
                     .await?
                 {
                     usable_left = channel_from(&row)?.address_hash == *wanted;

@@ -5,8 +5,9 @@ use mfa_core::seal::Sealed;
 use mfa_core::store::SealedEntry;
 use mfa_core::{CredentialId, SubjectId};
 
-use super::{OpResult, parsed, read, read_sealed};
-use crate::engine::{Arg, DbRow, Engine};
+use super::OpResult;
+use crate::engine::{Arg, Engine};
+use crate::sql;
 use crate::store::SqlStore;
 
 /// One `SELECT … UNION ALL SELECT … ORDER BY id LIMIT n` over active and
@@ -16,20 +17,19 @@ pub(crate) async fn sealed_secrets<E: Engine>(
     after: Option<&CredentialId>,
     limit: u32,
 ) -> OpResult<Vec<SealedEntry>> {
-    const T: &str = "sealed secrets";
     if limit == 0 {
         return Ok(Vec::new());
     }
     // Every id is non-empty, so all of them sort after "".
     let after = after.map_or("", CredentialId::as_str);
     let args = [Arg::Id(after), Arg::Int(limit.into())];
-    let rows = db.fetch_all(db.sql().sealed_after, &args).await?;
+    let rows = db.fetch_all(db.dialect().sealed_after, &args).await?;
     rows.iter()
         .map(|row| {
             Ok(SealedEntry {
-                credential: parsed(read(row.id(0), T)?, "credential id", CredentialId::new)?,
-                subject: parsed(read(row.id(1), T)?, "subject", SubjectId::new)?,
-                sealed: read_sealed(read(row.bytes(2), T)?, "sealed_secret")?,
+                credential: row.parse(0, "credential id", CredentialId::new)?,
+                subject: row.parse(1, "subject", SubjectId::new)?,
+                sealed: row.sealed(2, "sealed_secret")?,
             })
         })
         .collect()
@@ -45,14 +45,13 @@ pub(crate) async fn replace_sealed<E: Engine>(
     expected: &Sealed,
     new: &Sealed,
 ) -> OpResult<bool> {
-    let sql = db.sql();
     let args = [
         Arg::Id(id.as_str()),
         Arg::Bytes(expected.as_bytes()),
         Arg::Bytes(new.as_bytes()),
     ];
-    if db.execute(sql.reseal_pending, &args).await? > 0 {
+    if db.execute(sql::RESEAL_PENDING, &args).await? > 0 {
         return Ok(true);
     }
-    Ok(db.execute(sql.reseal_totp, &args).await? > 0)
+    Ok(db.execute(sql::RESEAL_TOTP, &args).await? > 0)
 }

@@ -3,24 +3,25 @@
 use mfa_core::SubjectId;
 use mfa_core::policy::{GraceRecord, Policy};
 
-use super::{OpError, OpResult, parsed, read, read_time, stored_time, subject_arg};
-use crate::engine::{Arg, DbRow, Engine};
+use super::{OpError, OpResult, stored_time, subject_arg};
+use crate::engine::{Arg, Engine};
 use crate::error::{SqlStoreError, corrupt, is_unique_violation};
+use crate::sql;
 use crate::store::SqlStore;
 
 /// One `SELECT` of the JSON text.
 pub(crate) async fn load<E: Engine>(db: &SqlStore<E>) -> OpResult<Option<Policy>> {
-    let Some(row) = db.fetch_optional(db.sql().load_policy, &[]).await? else {
+    let Some(row) = db.fetch_optional(sql::LOAD_POLICY, &[]).await? else {
         return Ok(None);
     };
-    let json = read(row.text(0), "mfa_policy.policy")?;
-    parsed(json, "mfa_policy.policy", |j| serde_json::from_str(&j)).map(Some)
+    row.parse(0, "mfa_policy.policy", |j| serde_json::from_str(&j))
+        .map(Some)
 }
 
 /// One upsert of the single row.
 pub(crate) async fn save<E: Engine>(db: &SqlStore<E>, policy: &Policy) -> OpResult<()> {
     let json = serde_json::to_string(policy).map_err(SqlStoreError::Json)?;
-    db.execute(db.sql().save_policy, &[Arg::Text(&json)])
+    db.execute(db.dialect().save_policy, &[Arg::Text(&json)])
         .await?;
     Ok(())
 }
@@ -31,14 +32,14 @@ pub(crate) async fn grace<E: Engine>(
     subject: &SubjectId,
 ) -> OpResult<Option<GraceRecord>> {
     let row = db
-        .fetch_optional(db.sql().get_grace, &subject_arg(subject))
+        .fetch_optional(sql::GET_GRACE, &subject_arg(subject))
         .await?;
     let Some(row) = row else {
         return Ok(None);
     };
     Ok(Some(GraceRecord {
-        fixed_at: read_time(read(row.int(0), "mfa_grace")?, "mfa_grace.fixed_at")?,
-        deadline: read_time(read(row.int(1), "mfa_grace")?, "mfa_grace.deadline")?,
+        fixed_at: row.time(0, "mfa_grace.fixed_at")?,
+        deadline: row.time(1, "mfa_grace.deadline")?,
     }))
 }
 
@@ -58,7 +59,7 @@ pub(crate) async fn fix_grace<E: Engine>(
         Arg::Int(stored_time(record.deadline, "deadline")?),
     ];
     for _ in 0..8 {
-        match db.execute(db.sql().insert_grace, &args).await {
+        match db.execute(db.dialect().insert_grace, &args).await {
             Err(OpError::Db(e)) if is_unique_violation(&e) => {}
             inserted => {
                 inserted?;
@@ -74,7 +75,6 @@ pub(crate) async fn fix_grace<E: Engine>(
 
 /// One `DELETE`.
 pub(crate) async fn clear_grace<E: Engine>(db: &SqlStore<E>, subject: &SubjectId) -> OpResult<()> {
-    db.execute(db.sql().clear_grace, &subject_arg(subject))
-        .await?;
+    db.execute(sql::CLEAR_GRACE, &subject_arg(subject)).await?;
     Ok(())
 }

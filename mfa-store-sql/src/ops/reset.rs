@@ -5,6 +5,7 @@ use mfa_core::store::ResetSummary;
 
 use super::{OpResult, subject_arg};
 use crate::engine::Engine;
+use crate::sql;
 use crate::store::{End, SqlStore};
 
 /// One transaction that locks the subject's lock row (so it runs after or
@@ -16,17 +17,20 @@ pub(crate) async fn reset_subject<E: Engine>(
     db: &SqlStore<E>,
     subject: &SubjectId,
 ) -> OpResult<ResetSummary> {
-    let sql = db.sql();
     let who = subject_arg(subject);
     db.with_subject_lock(subject, async |tx| {
         let summary = ResetSummary {
-            pending: tx.execute(sql.delete_pending_of_subject, &who).await?,
-            authenticators: tx.execute(sql.delete_totp_of_subject, &who).await?,
-            recovery_codes: tx.execute(sql.delete_recovery, &who).await?,
-            channels: tx.execute(sql.delete_channels, &who).await?,
-            devices: tx.execute(sql.revoke_devices, &who).await?,
+            pending: tx.execute(sql::DELETE_PENDING_OF_SUBJECT, &who).await?,
+            authenticators: tx.execute(sql::DELETE_TOTP_OF_SUBJECT, &who).await?,
+            recovery_codes: tx.execute(sql::DELETE_RECOVERY, &who).await?,
+            channels: tx.execute(sql::DELETE_CHANNELS, &who).await?,
+            devices: tx.execute(sql::REVOKE_DEVICES, &who).await?,
         };
-        for delete in [sql.delete_sent_codes, sql.delete_sends, sql.delete_throttle] {
+        for delete in [
+            sql::DELETE_SENT_CODES,
+            sql::DELETE_SENDS,
+            sql::DELETE_THROTTLE,
+        ] {
             tx.execute(delete, &who).await?;
         }
         Ok(End::Commit(summary))
@@ -39,13 +43,12 @@ pub(crate) async fn reset_subject<E: Engine>(
 pub(crate) async fn dump_all_tables<E: Engine>(
     db: &SqlStore<E>,
 ) -> OpResult<Vec<(String, Vec<Vec<u8>>)>> {
-    use super::read;
-    use crate::engine::DbRow;
+    use crate::engine::Value;
     use crate::error::corrupt;
     use crate::sql::DUMP;
 
-    for row in db.fetch_all(db.sql().list_tables, &[]).await? {
-        let name = read(row.text(0), "table name")?;
+    for row in db.fetch_all(db.dialect().list_tables, &[]).await? {
+        let name = row.text(0, "table name")?;
         if name.starts_with("mfa_") && !DUMP.iter().any(|(known, _)| *known == name) {
             let unknown = format!("table {name} is not in the dump list");
             return Err(corrupt("schema", Some(unknown.into())).into());
@@ -58,14 +61,17 @@ pub(crate) async fn dump_all_tables<E: Engine>(
             out.push(((*table).to_owned(), Vec::new()));
             continue;
         };
-        let names = first.column_names();
-        let mut columns: Vec<Vec<Vec<u8>>> = vec![Vec::with_capacity(rows.len()); names.len()];
+        let mut columns = vec![Vec::with_capacity(rows.len()); first.names.len()];
         for row in &rows {
-            for (cells, cell) in columns.iter_mut().zip(read(row.cells(), "dump")?) {
-                cells.push(cell);
+            for (cells, value) in columns.iter_mut().zip(&row.values) {
+                cells.push(match value {
+                    None => Vec::new(),
+                    Some(Value::Int(n)) => n.to_string().into_bytes(),
+                    Some(Value::Bytes(bytes)) => bytes.clone(),
+                });
             }
         }
-        let named = names.into_iter().zip(columns);
+        let named = first.names.iter().zip(columns);
         out.extend(named.map(|(name, cells)| (format!("{table}.{name}"), cells)));
     }
     Ok(out)

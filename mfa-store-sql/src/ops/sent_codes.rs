@@ -5,8 +5,9 @@ use mfa_core::pepper::CodeHash;
 use mfa_core::store::{IssueOutcome, SendLimits, SentCode, SentCodeAttempt};
 use mfa_core::{Channel, SubjectId, Timestamp};
 
-use super::{OpResult, read, read_count, read_time, stored_time, time_bound};
-use crate::engine::{Arg, DbRow, Engine};
+use super::{OpResult, stored_time, time_bound};
+use crate::engine::{Arg, Engine};
+use crate::sql;
 use crate::store::{End, SqlStore};
 
 /// One transaction that first locks the subject's lock row, then reads
@@ -22,7 +23,7 @@ pub(crate) async fn issue<E: Engine>(
     limits: SendLimits,
 ) -> OpResult<IssueOutcome> {
     const HOUR: core::time::Duration = core::time::Duration::from_secs(3600);
-    let sql = db.sql();
+    let dialect = db.dialect();
     let issued = stored_time(code.issued_at, "issued_at")?;
     let expires = stored_time(code.expires_at, "expires_at")?;
     let window_start = issued.saturating_sub(3600);
@@ -32,34 +33,32 @@ pub(crate) async fn issue<E: Engine>(
     );
     db.with_subject_lock(&code.subject, async |tx| {
         let window = [subject, channel, Arg::Int(window_start), Arg::Int(issued)];
-        let (count, oldest, newest) = match tx.fetch_optional(sql.sends_in_window, &window).await? {
+        let (count, oldest, newest) = match tx.fetch_optional(sql::SENDS_IN_WINDOW, &window).await?
+        {
             Some(row) => (
-                read(row.int(0), "COUNT(*)")?,
-                read(row.opt_int(1), "MIN(issued_at)")?,
-                read(row.opt_int(2), "MAX(issued_at)")?,
+                row.int(0, "COUNT(*)")?,
+                row.opt_time(1, "MIN(issued_at)")?,
+                row.opt_time(2, "MAX(issued_at)")?,
             ),
             None => (0, None, None),
         };
-        let cooldown_ends = newest
-            .map(|t| read_time(t, "mfa_code_sends.issued_at"))
-            .transpose()?
-            .map(|newest| newest.plus(limits.cooldown));
+        let cooldown_ends = newest.map(|newest| newest.plus(limits.cooldown));
         let too_soon = if let Some(next) = cooldown_ends.filter(|next| code.issued_at < *next) {
             Some(next)
         } else if count >= i64::from(limits.max_per_hour) {
-            Some(match oldest {
-                Some(oldest) => read_time(oldest, "mfa_code_sends.issued_at")?.plus(HOUR),
-                None => code.issued_at.plus(HOUR),
-            })
+            Some(oldest.unwrap_or(code.issued_at).plus(HOUR))
         } else {
             None
         };
         if let Some(retry_after) = too_soon {
             return Ok(End::Rollback(IssueOutcome::TooSoon { retry_after }));
         }
-        tx.execute(sql.prune_sends, &[subject, channel, Arg::Int(window_start)])
-            .await?;
-        tx.execute(sql.log_send, &[subject, channel, Arg::Int(issued)])
+        tx.execute(
+            sql::PRUNE_SENDS,
+            &[subject, channel, Arg::Int(window_start)],
+        )
+        .await?;
+        tx.execute(sql::LOG_SEND, &[subject, channel, Arg::Int(issued)])
             .await?;
         let active = [
             subject,
@@ -68,7 +67,7 @@ pub(crate) async fn issue<E: Engine>(
             Arg::Int(issued),
             Arg::Int(expires),
         ];
-        tx.execute(sql.set_sent_code, &active).await?;
+        tx.execute(dialect.set_sent_code, &active).await?;
         Ok(End::Commit(IssueOutcome::Issued))
     })
     .await
@@ -92,7 +91,7 @@ pub(crate) async fn attempt<E: Engine>(
     max_tries: u32,
     now: Timestamp,
 ) -> OpResult<SentCodeAttempt> {
-    let sql = db.sql();
+    let dialect = db.dialect();
     let args = [
         Arg::Id(subject.as_str()),
         Arg::Text(channel.as_str()),
@@ -101,14 +100,14 @@ pub(crate) async fn attempt<E: Engine>(
         Arg::Int(max_tries.into()),
     ];
     for _ in 0..2 {
-        if db.execute(sql.accept_sent_code, &args).await? > 0 {
+        if db.execute(sql::ACCEPT_SENT_CODE, &args).await? > 0 {
             return Ok(SentCodeAttempt::Accepted);
         }
-        let row = match sql.read_sent_code_tries {
-            None => db.fetch_optional(sql.reject_sent_code, &args).await?,
+        let row = match dialect.read_sent_code_tries {
+            None => db.fetch_optional(dialect.reject_sent_code, &args).await?,
             Some(read_tries) => {
                 db.transaction(async |tx| {
-                    if tx.execute(sql.reject_sent_code, &args).await? == 0 {
+                    if tx.execute(dialect.reject_sent_code, &args).await? == 0 {
                         return Ok(End::Rollback(None));
                     }
                     Ok(End::Commit(
@@ -119,10 +118,7 @@ pub(crate) async fn attempt<E: Engine>(
             }
         };
         if let Some(row) = row {
-            let tries = read_count(
-                read(row.int(0), "mfa_sent_codes.tries")?,
-                "mfa_sent_codes.tries",
-            )?;
+            let tries: u32 = row.number(0, "mfa_sent_codes.tries")?;
             return Ok(SentCodeAttempt::Rejected {
                 tries_left: max_tries.saturating_sub(tries),
             });

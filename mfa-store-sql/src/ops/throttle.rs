@@ -9,27 +9,24 @@ use mfa_core::{FactorKind, SubjectId, Timestamp};
 
 use super::audit::audit_args;
 use super::totp::StepUse;
-use super::{OpResult, read, read_count, read_opt_time, stored_time, to_bigint, totp_from};
-use crate::engine::{Arg, DbRow, Engine};
+use super::{OpResult, stored_time, to_bigint, totp_from};
+use crate::engine::{Arg, Engine, Row};
 use crate::error::corrupt;
-use crate::sql::ChargeSql;
+use crate::sql::{self, ChargeSql, Dialect};
 use crate::store::{End, SqlStore, Tx};
 
 /// Columns from `at`: failures, locked_until, recent, last_charge_at,
 /// refused, refused_before; the last is returned beside the state.
-fn throttle_from(row: &impl DbRow, at: usize) -> OpResult<(ThrottleState, u32)> {
-    const T: &str = "mfa_throttle";
-    let count = |i: usize, what| read_count(read(row.int(at + i), T)?, what);
-    let time = |i: usize, what| read_opt_time(read(row.opt_int(at + i), T)?, what);
+fn throttle_from(row: &Row, at: usize) -> OpResult<(ThrottleState, u32)> {
     Ok((
         ThrottleState {
-            failures: count(0, "mfa_throttle.failures")?,
-            locked_until: time(1, "mfa_throttle.locked_until")?,
-            recent: count(2, "mfa_throttle.recent")?,
-            last_charge_at: time(3, "mfa_throttle.last_charge_at")?,
-            refused: count(4, "mfa_throttle.refused")?,
+            failures: row.number(at, "mfa_throttle.failures")?,
+            locked_until: row.opt_time(at + 1, "mfa_throttle.locked_until")?,
+            recent: row.number(at + 2, "mfa_throttle.recent")?,
+            last_charge_at: row.opt_time(at + 3, "mfa_throttle.last_charge_at")?,
+            refused: row.number(at + 4, "mfa_throttle.refused")?,
         },
-        count(5, "mfa_throttle.refused_before")?,
+        row.number(at + 5, "mfa_throttle.refused_before")?,
     ))
 }
 
@@ -48,7 +45,7 @@ fn charge_from((state, refused_before): (ThrottleState, u32), rule: ThrottleRule
     }
 }
 
-/// The arguments of the charge upsert (see `sql.rs`).
+/// The arguments of the charge upsert (see `sql::RS`).
 fn charge_args(
     subject: &SubjectId,
     kind: FactorKind,
@@ -78,7 +75,7 @@ pub(crate) async fn state<E: Engine>(
     kind: FactorKind,
 ) -> OpResult<ThrottleState> {
     let args = [Arg::Id(subject.as_str()), Arg::Text(kind.as_str())];
-    match db.fetch_optional(db.sql().get_throttle, &args).await? {
+    match db.fetch_optional(sql::GET_THROTTLE, &args).await? {
         Some(row) => Ok(throttle_from(&row, 0)?.0),
         None => Ok(ThrottleState::default()),
     }
@@ -98,7 +95,7 @@ pub(crate) async fn charge<E: Engine>(
     rule: ThrottleRule,
     now: Timestamp,
 ) -> OpResult<Charge> {
-    let (ensure, read_locked, write) = match db.sql().charge {
+    let (ensure, read_locked, write) = match db.dialect().charge {
         ChargeSql::Upsert(upsert) => {
             let args = charge_args(subject, kind, rule, now)?;
             let row = db.fetch_optional(upsert, &args).await?.ok_or_else(|| {
@@ -148,7 +145,7 @@ pub(crate) async fn charge<E: Engine>(
 /// `DELETE` of the subject's other blocked kinds.
 async fn succeed_in<E: Engine>(
     tx: &mut Tx<E>,
-    sql: &'static crate::sql::Sql,
+    dialect: &'static Dialect,
     subject: &SubjectId,
     kind: FactorKind,
     rule: ThrottleRule,
@@ -160,9 +157,9 @@ async fn succeed_in<E: Engine>(
             Arg::Int(n.into()),
         ]
     };
-    tx.execute(sql.settle_succeed, &key(rule.free_failures.max(1)))
+    tx.execute(dialect.settle_succeed, &key(rule.free_failures.max(1)))
         .await?;
-    tx.execute(sql.unblock_others, &key(rule.max_failures.max(1)))
+    tx.execute(sql::UNBLOCK_OTHERS, &key(rule.max_failures.max(1)))
         .await?;
     Ok(())
 }
@@ -179,18 +176,18 @@ pub(crate) async fn settle<E: Engine>(
     rule: ThrottleRule,
     settlement: Settlement,
 ) -> OpResult<()> {
-    let sql = db.sql();
+    let dialect = db.dialect();
     if settlement == Settlement::Refunded {
         let args = [
             Arg::Id(subject.as_str()),
             Arg::Text(kind.as_str()),
             Arg::Int(rule.free_failures.max(1).into()),
         ];
-        db.execute(sql.settle_refund, &args).await?;
+        db.execute(sql::SETTLE_REFUND, &args).await?;
         return Ok(());
     }
     db.transaction(async |tx| {
-        succeed_in(tx, sql, subject, kind, rule).await?;
+        succeed_in(tx, dialect, subject, kind, rule).await?;
         Ok(End::Commit(()))
     })
     .await
@@ -206,9 +203,8 @@ pub(crate) async fn begin_totp_attempt<E: Engine>(
     rule: ThrottleRule,
     now: Timestamp,
 ) -> OpResult<TotpContext> {
-    const T: &str = "totp context";
-    let sql = db.sql();
-    let (rows, charge, credential_at) = if let Some(statement) = sql.charge_and_totp_context {
+    let dialect = db.dialect();
+    let (rows, charge, credential_at) = if let Some(statement) = dialect.charge_and_totp_context {
         let args = charge_args(subject, FactorKind::Totp, rule, now)?;
         let rows = db.fetch_all(statement, &args).await?;
         let Some(first) = rows.first() else {
@@ -219,19 +215,20 @@ pub(crate) async fn begin_totp_attempt<E: Engine>(
     } else {
         let charge = charge(db, subject, FactorKind::Totp, rule, now).await?;
         let rows = db
-            .fetch_all(sql.totp_context, &[Arg::Id(subject.as_str())])
+            .fetch_all(sql::TOTP_CONTEXT, &[Arg::Id(subject.as_str())])
             .await?;
         (rows, charge, 3)
     };
     let Some(first) = rows.first() else {
         return Err(corrupt("totp context (no anchor row)", None).into());
     };
-    let policy = read(first.opt_text(0), T)?
+    let policy = first.opt_text(0, "mfa_policy.policy")?;
+    let policy = policy
         .map(|json| super::parsed(json, "mfa_policy.policy", |j| serde_json::from_str(&j)))
         .transpose()?;
     let mut credentials = Vec::with_capacity(rows.len());
     for row in &rows {
-        if read(row.opt_id(credential_at), T)?.is_some() {
+        if row.opt_bytes(credential_at, "mfa_totp.id")?.is_some() {
             credentials.push(totp_from(row, credential_at)?);
         }
     }
@@ -249,14 +246,14 @@ pub(crate) async fn begin_totp_attempt<E: Engine>(
 /// `UPDATE` first; nothing else if it changed no row).
 pub(crate) async fn accept_totp_step<E: Engine>(
     db: &SqlStore<E>,
-    step: &StepUse<'_>,
+    step: StepUse<'_>,
     rule: ThrottleRule,
     audit: &NewAuditEvent,
 ) -> OpResult<bool> {
-    let sql = db.sql();
+    let dialect = db.dialect();
     let consume = step.args()?;
     let event = audit_args(audit)?;
-    if let Some(accept) = sql.accept_step {
+    if let Some(accept) = dialect.accept_step {
         let mut args = Vec::with_capacity(consume.len() + event.len() + 2);
         args.extend_from_slice(&consume);
         args.extend_from_slice(&event);
@@ -265,14 +262,14 @@ pub(crate) async fn accept_totp_step<E: Engine>(
         let Some(row) = db.fetch_optional(accept, &args).await? else {
             return Ok(false);
         };
-        return Ok(read(row.int(0), "accepted step count")? > 0);
+        return Ok(row.int(0, "accepted step count")? > 0);
     }
     db.transaction(async |tx| {
-        if tx.execute(sql.consume_step, &consume).await? == 0 {
+        if tx.execute(sql::CONSUME_STEP, &consume).await? == 0 {
             return Ok(End::Rollback(false));
         }
-        succeed_in(tx, sql, step.subject, FactorKind::Totp, rule).await?;
-        tx.execute(sql.append_audit, &event).await?;
+        succeed_in(tx, dialect, step.subject, FactorKind::Totp, rule).await?;
+        tx.execute(sql::APPEND_AUDIT, &event).await?;
         Ok(End::Commit(true))
     })
     .await

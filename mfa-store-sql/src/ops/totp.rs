@@ -6,6 +6,7 @@ use mfa_core::{CredentialId, SubjectId, Timestamp};
 
 use super::{OpResult, pending_from, stored_time, subject_arg, time_bound, to_bigint, totp_from};
 use crate::engine::{Arg, Engine};
+use crate::sql;
 use crate::store::{End, SqlStore};
 
 /// SQLite/PostgreSQL: one `INSERT … ON CONFLICT (subject) DO UPDATE`.
@@ -13,7 +14,7 @@ use crate::store::{End, SqlStore};
 /// subject's pending row and inserts the new one. A pending id that
 /// already belongs to another row is a unique violation (an error).
 pub(crate) async fn put_pending<E: Engine>(db: &SqlStore<E>, p: &PendingTotp) -> OpResult<()> {
-    let sql = db.sql();
+    let dialect = db.dialect();
     let args = [
         Arg::Id(p.id.as_str()),
         Arg::Id(p.subject.as_str()),
@@ -25,14 +26,14 @@ pub(crate) async fn put_pending<E: Engine>(db: &SqlStore<E>, p: &PendingTotp) ->
         Arg::Int(stored_time(p.created_at, "created_at")?),
         Arg::Int(stored_time(p.expires_at, "expires_at")?),
     ];
-    if let Some(upsert) = sql.upsert_pending {
+    if let Some(upsert) = dialect.upsert_pending {
         db.execute(upsert, &args).await?;
         return Ok(());
     }
     db.with_subject_lock(&p.subject, async |tx| {
-        tx.execute(sql.delete_pending_of_subject, &subject_arg(&p.subject))
+        tx.execute(sql::DELETE_PENDING_OF_SUBJECT, &subject_arg(&p.subject))
             .await?;
-        tx.execute(sql.insert_pending, &args).await?;
+        tx.execute(sql::INSERT_PENDING, &args).await?;
         Ok(End::Commit(()))
     })
     .await
@@ -50,7 +51,7 @@ pub(crate) async fn pending<E: Engine>(
         Arg::Id(id.as_str()),
         Arg::Int(time_bound(now)),
     ];
-    let row = db.fetch_optional(db.sql().get_pending, &args).await?;
+    let row = db.fetch_optional(sql::GET_PENDING, &args).await?;
     row.map(|row| pending_from(&row)).transpose()
 }
 
@@ -65,7 +66,7 @@ pub(crate) async fn activate<E: Engine>(
     id: &CredentialId,
     activation: &Activation,
 ) -> OpResult<Option<TotpCredential>> {
-    let sql = db.sql();
+    let dialect = db.dialect();
     let key = [
         Arg::Id(subject.as_str()),
         Arg::Id(id.as_str()),
@@ -74,11 +75,11 @@ pub(crate) async fn activate<E: Engine>(
     let at = stored_time(activation.at, "activation time")?;
     let step = to_bigint(activation.accepted_step, "TOTP step")?;
     db.transaction(async |tx| {
-        let Some(row) = tx.fetch_optional(sql.take_pending, &key).await? else {
+        let Some(row) = tx.fetch_optional(dialect.take_pending, &key).await? else {
             return Ok(End::Rollback(None));
         };
         let pending = pending_from(&row)?;
-        if let Some(delete) = sql.delete_taken_pending
+        if let Some(delete) = dialect.delete_taken_pending
             && tx.execute(delete, &key[..2]).await? != 1
         {
             return Ok(End::Rollback(None));
@@ -109,9 +110,9 @@ pub(crate) async fn activate<E: Engine>(
             Arg::Int(at),
             Arg::Int(at),
         ];
-        tx.execute(sql.insert_totp, &insert).await?;
+        tx.execute(sql::INSERT_TOTP, &insert).await?;
         // The subject now has a factor: pending channel enrollments go.
-        tx.execute(sql.drop_unregistered_codes, &subject_arg(subject))
+        tx.execute(sql::DROP_UNREGISTERED_CODES, &subject_arg(subject))
             .await?;
         Ok(End::Commit(Some(credential)))
     })
@@ -123,14 +124,13 @@ pub(crate) async fn list<E: Engine>(
     db: &SqlStore<E>,
     subject: &SubjectId,
 ) -> OpResult<Vec<TotpCredential>> {
-    let rows = db
-        .fetch_all(db.sql().list_totp, &subject_arg(subject))
-        .await?;
+    let rows = db.fetch_all(sql::LIST_TOTP, &subject_arg(subject)).await?;
     rows.iter().map(|row| totp_from(row, 0)).collect()
 }
 
 /// A TOTP step to accept: which authenticator, the step and its drift,
 /// and when.
+#[derive(Clone, Copy)]
 pub(crate) struct StepUse<'a> {
     pub(crate) subject: &'a SubjectId,
     pub(crate) id: &'a CredentialId,
@@ -156,11 +156,8 @@ impl StepUse<'_> {
 /// step)`; accepted iff it changed a row. The row lock the update takes
 /// makes concurrent updates with the same step see each other's write:
 /// exactly one changes the row.
-pub(crate) async fn consume_step<E: Engine>(
-    db: &SqlStore<E>,
-    step: &StepUse<'_>,
-) -> OpResult<bool> {
-    Ok(db.execute(db.sql().consume_step, &step.args()?).await? > 0)
+pub(crate) async fn consume_step<E: Engine>(db: &SqlStore<E>, step: StepUse<'_>) -> OpResult<bool> {
+    Ok(db.execute(sql::CONSUME_STEP, &step.args()?).await? > 0)
 }
 
 /// One `UPDATE` of the name; if it changed no row (MySQL counts an
@@ -172,15 +169,14 @@ pub(crate) async fn rename<E: Engine>(
     id: &CredentialId,
     name: &str,
 ) -> OpResult<bool> {
-    let sql = db.sql();
     let args = [
         Arg::Id(subject.as_str()),
         Arg::Id(id.as_str()),
         Arg::Text(name),
     ];
-    if db.execute(sql.rename_totp, &args).await? > 0 {
+    if db.execute(sql::RENAME_TOTP, &args).await? > 0 {
         return Ok(true);
     }
     let key = [Arg::Id(subject.as_str()), Arg::Id(id.as_str())];
-    Ok(db.fetch_optional(sql.totp_exists, &key).await?.is_some())
+    Ok(db.fetch_optional(sql::TOTP_EXISTS, &key).await?.is_some())
 }

@@ -23,7 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use mfa_core::testing::service_url;
+use mfa_core::otp::TotpConfig;
+use mfa_core::store::PendingTotp;
+use mfa_core::testing::{fresh_sealed, service_url};
+use mfa_core::{CredentialId, SubjectId, Timestamp};
 use mfa_store_sql::sqlx::{self, AssertSqlSafe, Connection, Executor};
 use mfa_store_sql::{AnyPool, AnyStore, Engine, SqlStore};
 
@@ -67,6 +70,29 @@ impl Drop for Guard {
         if let Some(cleanup) = self.0.take() {
             let _ = std::thread::spawn(cleanup).join();
         }
+    }
+}
+
+/// A time in the tests' epoch: `secs` after 2023-11-14.
+pub(crate) fn t(secs: u64) -> Timestamp {
+    Timestamp::from_unix(1_700_000_000 + secs)
+}
+
+/// A subject id.
+pub(crate) fn sid(s: &str) -> SubjectId {
+    SubjectId::new(s).unwrap()
+}
+
+/// A pending enrollment (valid from `t(0)` to `t(600)`) with a sealed
+/// secret of the right shape.
+pub(crate) fn pending(subject: &SubjectId, id: &str) -> PendingTotp {
+    PendingTotp {
+        id: CredentialId::new(id).unwrap(),
+        subject: subject.clone(),
+        sealed_secret: fresh_sealed().unwrap(),
+        config: TotpConfig::default(),
+        created_at: t(0),
+        expires_at: t(600),
     }
 }
 
@@ -127,10 +153,11 @@ macro_rules! engine_tests {
 }
 pub(crate) use engine_tests;
 
-/// An engine, as the tests create its databases.
-pub(crate) trait TestEngine: Engine<Pool: Into<AnyPool>> {
-    /// For messages.
-    const NAME: &str;
+/// An engine, as the tests create its databases (named in messages by
+/// [`sqlx::Database::NAME`]).
+pub(crate) trait TestEngine:
+    sqlx::Database + Engine<Pool: Into<AnyPool> + From<sqlx::Pool<Self>>>
+{
     /// Counts the host application's `_sqlx_migrations` tables (0 or 1).
     const SQLX_MIGRATIONS_TABLES: &str;
 
@@ -148,7 +175,10 @@ pub(crate) trait TestEngine: Engine<Pool: Into<AnyPool>> {
 
     /// A store whose pool connects to `url` only when used, waiting at
     /// most `timeout` for a connection.
-    fn lazy_store(url: &str, timeout: Duration) -> SqlStore<Self>;
+    fn lazy_store(url: &str, timeout: Duration) -> SqlStore<Self> {
+        let options = sqlx::pool::PoolOptions::<Self>::new().acquire_timeout(timeout);
+        SqlStore::from_pool(options.connect_lazy(url).unwrap())
+    }
 
     /// The SQL literal of the bytes in `hex`.
     fn blob(hex: &str) -> String {
@@ -218,16 +248,17 @@ where
     panic!("the {what} test store could not be created: {message}")
 }
 
-/// `pools` pools with `options`, each holding `guard` until it is dropped.
-async fn guarded_pools<DB: sqlx::Database>(
-    options: <DB::Connection as Connection>::Options,
+/// Stores on `pools` pools with `options`, each holding `guard` until it
+/// is dropped.
+async fn guarded_stores<E: TestEngine>(
+    options: <E::Connection as Connection>::Options,
     pools: usize,
     guard: &Arc<Guard>,
-) -> Result<Vec<sqlx::Pool<DB>>, BoxError> {
+) -> Result<Vec<SqlStore<E>>, BoxError> {
     let mut out = Vec::new();
     for _ in 0..pools {
         let guard = Arc::clone(guard);
-        let pool = sqlx::pool::PoolOptions::<DB>::new()
+        let pool = sqlx::pool::PoolOptions::<E>::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(60))
             .after_release(move |_, _| {
@@ -236,15 +267,9 @@ async fn guarded_pools<DB: sqlx::Database>(
             })
             .connect_with(options.clone())
             .await?;
-        out.push(pool);
+        out.push(SqlStore::from_pool(pool));
     }
     Ok(out)
-}
-
-/// A pool that connects to `url` only when used.
-fn lazy_pool<DB: sqlx::Database>(url: &str, timeout: Duration) -> sqlx::Pool<DB> {
-    let options = sqlx::pool::PoolOptions::<DB>::new().acquire_timeout(timeout);
-    options.connect_lazy(url).unwrap()
 }
 
 /// Runs `sql` on a new connection to `url`, ignoring failures (cleanup).
@@ -266,6 +291,39 @@ where
     })
 }
 
+/// A fresh `kind` (`SCHEMA` or `DATABASE`) on the server at `url`, and
+/// the guard that drops it (`DROP {kind} IF EXISTS name{drop_options}`).
+/// First drops the stale ones of crashed runs among the names `stale`
+/// selects.
+async fn fresh_namespace<C>(
+    url: &str,
+    stale: &'static str,
+    kind: &str,
+    drop_options: &str,
+) -> Result<(String, Arc<Guard>), BoxError>
+where
+    C: Connection,
+    for<'c> &'c mut C: Executor<'c, Database = C::Database>,
+    for<'r> String: sqlx::Decode<'r, C::Database> + sqlx::Type<C::Database>,
+    usize: sqlx::ColumnIndex<<C::Database as sqlx::Database>::Row>,
+{
+    let name = unique_name();
+    let mut admin = C::connect(url).await?;
+    for row in admin.fetch_all(stale).await? {
+        let old: String = sqlx::Row::try_get(&row, 0)?;
+        if is_stale(&old) {
+            let sql = format!("DROP {kind} IF EXISTS {old}{drop_options}");
+            let _ = admin.execute(AssertSqlSafe(sql)).await;
+        }
+    }
+    admin
+        .execute(AssertSqlSafe(format!("CREATE {kind} {name}")))
+        .await?;
+    admin.close().await?;
+    let drop = format!("DROP {kind} IF EXISTS {name}{drop_options}");
+    Ok((name, cleanup::<C>(url.to_owned(), drop)))
+}
+
 /// Deletes the SQLite database file at `url`, with its WAL files, when
 /// dropped.
 pub(crate) fn sqlite_file_guard(url: &str) -> Arc<Guard> {
@@ -279,11 +337,6 @@ pub(crate) fn sqlite_file_guard(url: &str) -> Arc<Guard> {
 
 #[cfg(feature = "sqlite")]
 impl TestEngine for sqlx::Sqlite {
-    const NAME: &str = "SQLite";
-
-    fn lazy_store(url: &str, timeout: Duration) -> SqlStore<Self> {
-        SqlStore::from_pool(lazy_pool::<Self>(url, timeout))
-    }
     const SQLX_MIGRATIONS_TABLES: &str =
         "SELECT COUNT(*) FROM sqlite_master WHERE name = '_sqlx_migrations'";
 
@@ -297,13 +350,12 @@ impl TestEngine for sqlx::Sqlite {
     async fn create(url: String, pools: usize) -> Result<Vec<SqlStore<Self>>, BoxError> {
         let guard = sqlite_file_guard(&url);
         let options = mfa_store_sql::SqliteStore::connect_options(&url)?;
-        let pools = guarded_pools::<Self>(options, pools, &guard).await?;
-        Ok(pools.into_iter().map(SqlStore::from_pool).collect())
+        guarded_stores(options, pools, &guard).await
     }
 
     async fn store() -> Option<SqlStore<Self>> {
         require_store(
-            Self::NAME,
+            <Self as sqlx::Database>::NAME,
             Some("sqlite::memory:".into()),
             |url| async move {
                 let store = SqlStore::connect(&url).await?;
@@ -317,12 +369,6 @@ impl TestEngine for sqlx::Sqlite {
 
 #[cfg(feature = "postgres")]
 impl TestEngine for sqlx::Postgres {
-    const NAME: &str = "PostgreSQL";
-
-    fn lazy_store(url: &str, timeout: Duration) -> SqlStore<Self> {
-        SqlStore::from_pool(lazy_pool::<Self>(url, timeout))
-    }
-
     fn closed_url(port: u16) -> Option<String> {
         Some(format!("postgres://postgres@127.0.0.1:{port}/test"))
     }
@@ -340,37 +386,17 @@ impl TestEngine for sqlx::Postgres {
     async fn create(url: String, pools: usize) -> Result<Vec<SqlStore<Self>>, BoxError> {
         use sqlx::postgres::{PgConnectOptions, PgConnection};
         use std::str::FromStr;
-        let schema = unique_name();
-        let mut admin = PgConnection::connect(&url).await?;
-        let schemas: Vec<String> = sqlx::query_scalar(
-            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'mfa\\_test\\_%'",
-        )
-        .fetch_all(&mut admin)
-        .await?;
-        for stale in schemas.into_iter().filter(|s| is_stale(s)) {
-            let sql = format!("DROP SCHEMA IF EXISTS {stale} CASCADE");
-            let _ = admin.execute(AssertSqlSafe(sql)).await;
-        }
-        admin
-            .execute(AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-            .await?;
-        admin.close().await?;
-        let drop = format!("DROP SCHEMA IF EXISTS {schema} CASCADE");
-        let guard = cleanup::<PgConnection>(url.clone(), drop);
+        const STALE: &str =
+            "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'mfa\\_test\\_%'";
+        let (schema, guard) =
+            fresh_namespace::<PgConnection>(&url, STALE, "SCHEMA", " CASCADE").await?;
         let options = PgConnectOptions::from_str(&url)?.options([("search_path", schema.as_str())]);
-        let pools = guarded_pools::<Self>(options, pools, &guard).await?;
-        Ok(pools.into_iter().map(SqlStore::from_pool).collect())
+        guarded_stores(options, pools, &guard).await
     }
 }
 
 #[cfg(feature = "mysql")]
 impl TestEngine for sqlx::MySql {
-    const NAME: &str = "MySQL/MariaDB";
-
-    fn lazy_store(url: &str, timeout: Duration) -> SqlStore<Self> {
-        SqlStore::from_pool(lazy_pool::<Self>(url, timeout))
-    }
-
     fn closed_url(port: u16) -> Option<String> {
         Some(format!("mysql://root@127.0.0.1:{port}/test"))
     }
@@ -385,26 +411,11 @@ impl TestEngine for sqlx::MySql {
     async fn create(url: String, pools: usize) -> Result<Vec<SqlStore<Self>>, BoxError> {
         use sqlx::mysql::{MySqlConnectOptions, MySqlConnection};
         use std::str::FromStr;
-        let database = unique_name();
-        let mut admin = MySqlConnection::connect(&url).await?;
-        let databases: Vec<String> = sqlx::query_scalar(
-            "SELECT CAST(schema_name AS CHAR(255)) FROM information_schema.schemata \
-             WHERE schema_name LIKE 'mfa\\_test\\_%'",
-        )
-        .fetch_all(&mut admin)
-        .await?;
-        for stale in databases.into_iter().filter(|d| is_stale(d)) {
-            let sql = format!("DROP DATABASE IF EXISTS {stale}");
-            let _ = admin.execute(AssertSqlSafe(sql)).await;
-        }
-        admin
-            .execute(AssertSqlSafe(format!("CREATE DATABASE {database}")))
-            .await?;
-        admin.close().await?;
-        let drop = format!("DROP DATABASE IF EXISTS {database}");
-        let guard = cleanup::<MySqlConnection>(url.clone(), drop);
+        const STALE: &str = "SELECT CAST(schema_name AS CHAR(255)) \
+            FROM information_schema.schemata WHERE schema_name LIKE 'mfa\\_test\\_%'";
+        let (database, guard) =
+            fresh_namespace::<MySqlConnection>(&url, STALE, "DATABASE", "").await?;
         let options = MySqlConnectOptions::from_str(&url)?.database(&database);
-        let pools = guarded_pools::<Self>(options, pools, &guard).await?;
-        Ok(pools.into_iter().map(SqlStore::from_pool).collect())
+        guarded_stores(options, pools, &guard).await
     }
 }
