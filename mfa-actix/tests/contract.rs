@@ -21,7 +21,7 @@ use actix_web::http::Method;
 use actix_web::middleware::{Condition, Next, from_fn};
 use actix_web::test as actix_test;
 use actix_web::{App, HttpMessage, HttpRequest, HttpResponse, web};
-use mfa_actix::{MfaGate, MfaHandle, SecondStepPending, SteppedUp, Verified};
+use mfa_actix::{Admin, MfaGate, MfaHandle, SecondStepPending, SteppedUp, Verified};
 use mfa_core::MemoryStore;
 use mfa_core::http::{Api, NoDirectory, PROBLEM_JSON, openapi_document};
 use mfa_core::otp::{Totp, TotpConfig};
@@ -129,6 +129,9 @@ fn extractor_routes(cfg: &mut web::ServiceConfig) {
     async fn stepped_up(who: SteppedUp) -> HttpResponse {
         HttpResponse::Ok().json(json!({"subject": who.subject.id.as_str()}))
     }
+    async fn admin(who: Admin) -> HttpResponse {
+        HttpResponse::Ok().json(json!({"subject": who.subject.id.as_str()}))
+    }
     async fn handle(handle: MfaHandle) -> HttpResponse {
         let typed = handle
             .api::<MemoryStore, RecordingNotifier, ManualClock, TestDirectory>()
@@ -150,6 +153,7 @@ fn extractor_routes(cfg: &mut web::ServiceConfig) {
         .route("/x/login", web::get().to(login))
         .route("/x/pending", web::get().to(pending))
         .route("/x/stepped-up", web::get().to(stepped_up))
+        .route("/x/admin", web::get().to(admin))
         .route("/x/handle", web::get().to(handle));
 }
 
@@ -526,6 +530,65 @@ fn extractors_follow_the_core_and_refuse_with_problems() {
         assert_eq!(
             (stale.status, stale.json()["code"].clone()),
             (403, json!("step_up_required"))
+        );
+    });
+}
+
+#[test]
+fn the_admin_extractor_follows_the_administrator_endpoints_rule() {
+    run(async {
+        let harness = ActixHarness::contract().await;
+        let world = harness.world().clone();
+        let code = |browser: &TestResponse| browser.json()["code"].clone();
+        // No factor (the gate passes under the optional policy): enroll first.
+        let mut root = Browser::new(&harness, Some("root"));
+        let refused = root.send("GET", "/x/admin", None, &[]).await;
+        assert_eq!(
+            (refused.status, code(&refused)),
+            (403, json!("enrollment_required"))
+        );
+        // Not an administrator.
+        let mut alice = Browser::new(&harness, Some("alice"));
+        let refused = alice.send("GET", "/x/admin", None, &[]).await;
+        assert_eq!((refused.status, code(&refused)), (403, json!("not_admin")));
+        // Enrolled (the confirmation verifies this session): through.
+        let app = enroll_totp(&mut root, &world).await;
+        let admin = root.send("GET", "/x/admin", None, &[]).await;
+        assert_eq!(
+            (admin.status, admin.json()["subject"].clone()),
+            (200, json!("root"))
+        );
+        // A new session with only the remembered browser: the gate lets it
+        // through, the administration pages do not.
+        let mut laptop = Browser::new(&harness, Some("root"));
+        let now = world.advance(core::time::Duration::from_secs(30));
+        let remembered = laptop
+            .send(
+                "POST",
+                "/mfa/verify",
+                Some(json!({
+                    "method": "totp",
+                    "code": *app.generate_at(now.unix()).unwrap().expose(),
+                    "remember_device": true,
+                })),
+                &[],
+            )
+            .await;
+        assert_eq!(remembered.status, 200);
+        let device = laptop.cookie("mfa_device").unwrap().to_owned();
+        let mut remembered_only = Browser::new(&harness, Some("root"));
+        remembered_only.set_cookies(vec![("mfa_device".to_owned(), device)]);
+        assert_eq!(
+            remembered_only
+                .send("GET", "/x/verified", None, &[])
+                .await
+                .status,
+            200
+        );
+        let refused = remembered_only.send("GET", "/x/admin", None, &[]).await;
+        assert_eq!(
+            (refused.status, code(&refused)),
+            (401, json!("mfa_required"))
         );
     });
 }
