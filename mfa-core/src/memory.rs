@@ -481,6 +481,18 @@ impl State {
         IssueOutcome::Issued
     }
 
+    fn withdraw_sent_code(&mut self, code: &SentCode) {
+        let Some(log) = self.subject_mut(&code.subject).sends.get_mut(&code.channel) else {
+            return;
+        };
+        if let Some(at) = log.sends.iter().position(|t| *t == code.issued_at) {
+            log.sends.remove(at);
+        }
+        if log.active.as_ref().is_some_and(|a| a.hash == code.hash) {
+            log.active = None;
+        }
+    }
+
     fn attempt_sent_code(
         &mut self,
         subject: &SubjectId,
@@ -795,6 +807,11 @@ impl Store for MemoryStore {
 
     async fn issue_sent_code(&self, code: SentCode, limits: SendLimits) -> Result<IssueOutcome> {
         Ok(self.with(|s| s.issue_sent_code(code, limits)))
+    }
+
+    async fn withdraw_sent_code(&self, code: &SentCode) -> Result<()> {
+        self.with(|s| s.withdraw_sent_code(code));
+        Ok(())
     }
 
     async fn attempt_sent_code(

@@ -517,6 +517,14 @@ pub trait Store: Send + Sync + 'static {
         limits: SendLimits,
     ) -> impl Future<Output = Result<IssueOutcome>> + Send;
 
+    /// **Atomically** undoes an [`issue_sent_code`](Self::issue_sent_code)
+    /// whose delivery failed: the send recorded for (`code.subject`,
+    /// `code.channel`) at `code.issued_at` no longer counts towards the
+    /// cooldown or the hourly limit, and `code` stops working if it is still
+    /// the channel's active code (a newer one is left alone). Withdrawing a
+    /// send that is not recorded changes nothing.
+    fn withdraw_sent_code(&self, code: &SentCode) -> impl Future<Output = Result<()>> + Send;
+
     /// **Atomically** tries `hash` against the active code of (`subject`,
     /// `channel`). No code, an expired one (at `now`) or one that already
     /// had `max_tries` wrong tries: `NoActiveCode`, and nothing is counted.

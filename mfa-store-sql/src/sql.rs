@@ -198,6 +198,10 @@ pub(crate) const LOG_SEND: &str = "INSERT INTO mfa_code_sends (subject, channel,
      VALUES ($1, $2, $3)";
 pub(crate) const ACCEPT_SENT_CODE: &str = "DELETE FROM mfa_sent_codes WHERE subject = $1 \
      AND channel = $2 AND code_hash = $3 AND expires_at > $4 AND tries < $5";
+pub(crate) const WITHDRAW_SEND: &str = "DELETE FROM mfa_code_sends \
+     WHERE subject = $1 AND channel = $2 AND issued_at = $3";
+pub(crate) const WITHDRAW_SENT_CODE: &str = "DELETE FROM mfa_sent_codes \
+     WHERE subject = $1 AND channel = $2 AND code_hash = $3";
 pub(crate) const DELETE_SENT_CODES: &str = "DELETE FROM mfa_sent_codes WHERE subject = $1";
 pub(crate) const DELETE_SENDS: &str = "DELETE FROM mfa_code_sends WHERE subject = $1";
 pub(crate) const GET_THROTTLE: &str = "SELECT failures, locked_until, recent, last_charge_at, \

@@ -367,6 +367,7 @@ store_ops! {
         -> Vec<ChannelFactor> = factors::list_channels(self, subject);
     issue_sent_code(&self, code: SentCode, limits: SendLimits)
         -> IssueOutcome = sent_codes::issue(self, &code, limits);
+    withdraw_sent_code(&self, code: &SentCode) -> () = sent_codes::withdraw(self, code);
     attempt_sent_code(
         &self, subject: &SubjectId, channel: Channel, hash: &CodeHash, max_tries: u32,
         now: Timestamp

@@ -802,16 +802,17 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         let rules = self.config.sent_codes;
         let code = random_code()?;
         let expires_at = now.plus(rules.ttl);
+        let sent = SentCode {
+            subject: subject.id.clone(),
+            channel,
+            hash: sent_code_hash(&self.config.pepper, &subject.id, channel, &code),
+            issued_at: now,
+            expires_at,
+        };
         let issued = self
             .store
             .issue_sent_code(
-                SentCode {
-                    subject: subject.id.clone(),
-                    channel,
-                    hash: sent_code_hash(&self.config.pepper, &subject.id, channel, &code),
-                    issued_at: now,
-                    expires_at,
-                },
+                sent.clone(),
                 SendLimits {
                     cooldown: rules.cooldown,
                     max_per_hour: rules.max_per_hour,
@@ -821,7 +822,8 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
         if let IssueOutcome::TooSoon { retry_after } = issued {
             return Ok(SendOutcome::TooSoon { retry_after });
         }
-        self.notifier
+        let delivered = self
+            .notifier
             .send_code(CodeMessage {
                 subject,
                 channel,
@@ -830,7 +832,15 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
                 expires_at,
                 issuer: &self.config.issuer,
             })
-            .await?;
+            .await;
+        if let Err(error) = delivered {
+            // Nothing reached the person: the send does not count against
+            // the cooldown or the hourly limit, and its code is dead. If
+            // the store fails here too, the delivery error is the one that
+            // matters to the caller.
+            let _ = self.store.withdraw_sent_code(&sent).await;
+            return Err(error);
+        }
         self.audit_self(
             &subject.id,
             AuditAction::CodeSent,

@@ -264,6 +264,7 @@ macro_rules! __store_conformance_list {
                 channels_add_list_remove,
                 sent_code_cooldown,
                 sent_code_hourly_cap_sliding_window,
+                sent_code_withdrawn_send_does_not_count,
                 sent_code_new_code_replaces_previous,
                 sent_code_accepted_once,
                 sent_code_tries_run_out,

@@ -73,6 +73,26 @@ pub(crate) async fn issue<E: Engine>(
     .await
 }
 
+/// Under the subject lock (so it cannot interleave with a send): deletes
+/// the send logged at `code.issued_at` and the active code if it is still
+/// `code`'s.
+pub(crate) async fn withdraw<E: Engine>(db: &SqlStore<E>, code: &SentCode) -> OpResult<()> {
+    let issued = stored_time(code.issued_at, "issued_at")?;
+    let (subject, channel) = (
+        Arg::Id(code.subject.as_str()),
+        Arg::Text(code.channel.as_str()),
+    );
+    db.with_subject_lock(&code.subject, async |tx| {
+        tx.execute(sql::WITHDRAW_SEND, &[subject, channel, Arg::Int(issued)])
+            .await?;
+        let hash = Arg::Bytes(code.hash.as_bytes());
+        tx.execute(sql::WITHDRAW_SENT_CODE, &[subject, channel, hash])
+            .await?;
+        Ok(End::Commit(()))
+    })
+    .await
+}
+
 /// Two conditional statements, each deciding by itself:
 /// 1. `DELETE` the active code `WHERE` the hash matches, it is unexpired
 ///    and has tries left: if it deleted a row, `Accepted` (the row lock

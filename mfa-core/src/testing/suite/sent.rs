@@ -40,6 +40,60 @@ pub async fn sent_code_cooldown<S: Store>(store: &S) -> Result<()> {
     Ok(())
 }
 
+/// A withdrawn send (its delivery failed) counts for neither the cooldown
+/// nor the hourly cap, and its code no longer works; withdrawing an older
+/// send leaves a newer active code working; withdrawing what was never
+/// recorded changes nothing.
+pub async fn sent_code_withdrawn_send_does_not_count<S: Store>(store: &S) -> Result<()> {
+    let alice = fresh_subject()?;
+    let lim = limits(60, 2);
+    let (h1, h2, h3, h4) = (fresh_hash()?, fresh_hash()?, fresh_hash()?, fresh_hash()?);
+    let code = |hash, t| sent(&alice, Channel::Email, hash, t, 300);
+    assert_eq!(
+        store.issue_sent_code(code(h1, at(0)), lim).await?,
+        IssueOutcome::Issued
+    );
+    store.withdraw_sent_code(&code(h1, at(0))).await?;
+    assert_eq!(
+        store
+            .attempt_sent_code(&alice, Channel::Email, &h1, 5, at(1))
+            .await?,
+        SentCodeAttempt::NoActiveCode,
+        "a withdrawn code does not work"
+    );
+    assert_eq!(
+        store.issue_sent_code(code(h2, at(1)), lim).await?,
+        IssueOutcome::Issued,
+        "no cooldown after a withdrawn send"
+    );
+    assert_eq!(
+        store.issue_sent_code(code(h3, at(61)), lim).await?,
+        IssueOutcome::Issued
+    );
+    assert_eq!(
+        store.issue_sent_code(code(h4, at(121)), lim).await?,
+        too_soon(at(3601)),
+        "two sends count in the hour; the withdrawn one does not"
+    );
+    // Withdrawing the older send leaves the newer code working.
+    store.withdraw_sent_code(&code(h2, at(1))).await?;
+    store
+        .withdraw_sent_code(&code(fresh_hash()?, at(500)))
+        .await?;
+    assert_eq!(
+        store
+            .attempt_sent_code(&alice, Channel::Email, &h3, 5, at(122))
+            .await?,
+        SentCodeAttempt::Accepted
+    );
+    assert_eq!(
+        store.issue_sent_code(code(h4, at(122)), lim).await?,
+        IssueOutcome::Issued,
+        "one send left in the hour"
+    );
+    Ok(())
+}
+
 /// The hourly cap: with `max_per_hour` sends in the hour up to now, a send
 /// is `TooSoon { retry_after: oldest_in_hour + 1 h }` (cooldown is checked
 /// first); the hour slides, and refused sends do not count.
