@@ -8,7 +8,7 @@ use core::time::Duration;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use maud::{Markup, PreEscaped, html};
 use mfa_axum::{Admin, Rejection};
 use mfa_core::audit::{AuditAction, AuditEvent, AuditQuery};
@@ -48,7 +48,7 @@ async fn admin(
             "Configuration is open to administrators. Ask one if you need a setting changed.",
         ));
     }
-    Err(rejection.into_response())
+    Err(super::refusal_page(desk, session, me, &rejection).await)
 }
 
 /// `GET /admin/security`: per role, Disabled / Allowed / Enforced with a

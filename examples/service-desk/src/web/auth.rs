@@ -169,7 +169,7 @@ pub(crate) async fn verify_page(
                 Some(ProblemCode::EnrollmentRequired) => {
                     Redirect::to(&format!("/security?next={}", encode(&target))).into_response()
                 }
-                _ => rejection.into_response(),
+                _ => super::refusal_page(&desk, &session, &me, &rejection).await,
             };
         }
     };

@@ -340,3 +340,33 @@ async fn service_error(
         )
     }
 }
+
+/// A friendly page for any other refusal of an MFA extractor (the session
+/// store failing, say): its status and title, never the raw problem.
+async fn refusal_page(
+    desk: &Desk,
+    session: &Session,
+    me: &Person,
+    rejection: &Rejection,
+) -> Response {
+    let problem = serde_json::from_slice::<Problem>(&rejection.response().body).ok();
+    let status = StatusCode::from_u16(rejection.response().status)
+        .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    let title = problem
+        .as_ref()
+        .map_or("Something went wrong", |p| p.title.as_str());
+    let csrf = csrf_token(session).await;
+    let frame = desk.frame("Unavailable", Some(me), Nav::None, &csrf);
+    let mut response = layout::error_page(
+        &frame,
+        status,
+        title,
+        "The page could not be shown. Try again in a few seconds.",
+    );
+    if let Some(secs) = problem.and_then(|p| p.retry_after)
+        && let Ok(value) = HeaderValue::from_str(&secs.to_string())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}

@@ -47,7 +47,7 @@ pub(crate) async fn page(
                     .into_response();
             }
             Some(ProblemCode::EnrollmentRequired) => {}
-            _ => return rejection.clone().into_response(),
+            _ => return super::refusal_page(&desk, &session, &me, rejection).await,
         }
     }
     let mfa = desk.mfa();
