@@ -174,6 +174,11 @@ impl Store for Yielding {
         self.0.issue_sent_code(code, limits).await
     }
 
+    async fn withdraw_sent_code(&self, code: &SentCode) -> Result<()> {
+        tokio::task::yield_now().await;
+        self.0.withdraw_sent_code(code).await
+    }
+
     async fn attempt_sent_code(
         &self,
         subject: &SubjectId,

@@ -164,6 +164,11 @@ impl Store for Outage {
         self.0.issue_sent_code(code, limits).await
     }
 
+    async fn withdraw_sent_code(&self, code: &SentCode) -> Result<()> {
+        self.up()?;
+        self.0.withdraw_sent_code(code).await
+    }
+
     async fn attempt_sent_code(
         &self,
         subject: &SubjectId,
