@@ -74,14 +74,17 @@ fn is_demo_user(user: &str, DemoUsers(demo_users): DemoUsers) -> bool {
 async fn login(
     session: Session,
     demo_users: web::Data<DemoUsers>,
-    body: Option<web::Json<Login>>,
+    body: web::Bytes,
 ) -> actix_web::Result<HttpResponse> {
-    let user = match body {
-        None => "alice".to_owned(),
-        Some(login) if is_demo_user(&login.user, **demo_users) && login.password == "demo" => {
-            login.into_inner().user
+    let user = if body.is_empty() {
+        "alice".to_owned()
+    } else {
+        let login: Login = serde_json::from_slice(&body)
+            .map_err(|_| actix_web::error::ErrorBadRequest("expected {\"user\",\"password\"}"))?;
+        if !is_demo_user(&login.user, **demo_users) || login.password != "demo" {
+            return Ok(HttpResponse::Unauthorized().finish());
         }
-        Some(_) => return Ok(HttpResponse::Unauthorized().finish()),
+        login.user
     };
     session.renew();
     session.insert(USER_KEY, &user)?;
