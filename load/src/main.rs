@@ -19,7 +19,9 @@
 //! 3. prints requests/s, p50/p99 latency and the count per status for each
 //!    endpoint, writes them as JSON (`--out`), and exits 1 if an invariant
 //!    broke: a (subject, step) accepted twice, a subject accepted while it
-//!    had been told it was locked, more wrong codes evaluated than the
+//!    had been told it was locked (unless an attempt whose charge is given
+//!    back — a used step, a failure — was in flight: counted as
+//!    `locks_lifted_by_a_refund`), more wrong codes evaluated than the
 //!    guess budget of `docs/security.md`, a 5xx other than 503 (or a 503
 //!    without `Retry-After`), a timeout or an answer slower than
 //!    `--max-latency-ms`, and — with `--database-url` — `verify_succeeded`
