@@ -330,6 +330,75 @@ fn name(subjects: &[Subject], index: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Answer;
+
+    fn record(kind: Kind, step: Option<u64>, status: u16, body: &str, at: f64) -> Record {
+        let answer = Answer {
+            outcome: Outcome::Status(status),
+            body: bytes::Bytes::from(body.to_owned()),
+            retry_after: (status == 429 || status == 503).then_some(5),
+            latency: Duration::from_millis(10),
+            sent_at: at,
+            received_at: at + 0.01,
+        };
+        Record::new(kind, 0, step, answer)
+    }
+
+    fn check(mix: &[Record]) -> Vec<String> {
+        let subjects = [Subject::for_tests("user0", Role::Clumsy)];
+        let expect = Expectations {
+            run_secs: 10,
+            max_latency: Duration::from_secs(5),
+            expect_outage: false,
+            audited_successes: None,
+        };
+        invariants(&subjects, &[], mix, &expect).0
+    }
+
+    #[test]
+    fn violations_are_found() {
+        let ok = record(Kind::VerifyRight, Some(7), 200, "{}", 100.0);
+        assert!(check(std::slice::from_ref(&ok)).is_empty());
+        // The same step twice.
+        let again = record(Kind::VerifyReplay, Some(7), 200, "{}", 100.5);
+        assert_eq!(check(&[ok.clone(), again]).len(), 1);
+        // Accepted after a lock until 200 was reported, with nothing refundable in flight.
+        let locked = record(
+            Kind::VerifyWrong,
+            None,
+            429,
+            r#"{"code":"locked","until":200}"#,
+            99.0,
+        );
+        assert_eq!(check(&[locked.clone(), ok.clone()]).len(), 1);
+        // ... unless a right code whose charge was given back was in flight.
+        let refunded = record(
+            Kind::VerifyRight,
+            Some(6),
+            401,
+            r#"{"code":"code_rejected"}"#,
+            98.995,
+        );
+        assert!(check(&[locked, refunded, ok.clone()]).is_empty());
+        // Six wrong codes evaluated in 10 s: one over the budget.
+        let wrong: Vec<Record> = (0..6)
+            .map(|i| {
+                record(
+                    Kind::VerifyWrong,
+                    None,
+                    401,
+                    r#"{"code":"code_rejected"}"#,
+                    f64::from(i),
+                )
+            })
+            .collect();
+        assert_eq!(check(&wrong).len(), 1);
+        // A 500, and a 503 is fine.
+        let status = record(Kind::Status, None, 500, "{}", 1.0);
+        assert_eq!(check(&[status]).len(), 1);
+        let unavailable = record(Kind::Status, None, 503, r#"{"code":"unavailable"}"#, 1.0);
+        assert!(check(&[unavailable]).is_empty());
+    }
 
     #[test]
     fn the_budget_follows_docs_security() {

@@ -85,7 +85,7 @@ pub(crate) struct Record {
 }
 
 impl Record {
-    fn new(kind: Kind, subject: usize, step: Option<u64>, answer: Answer) -> Self {
+    pub(crate) fn new(kind: Kind, subject: usize, step: Option<u64>, answer: Answer) -> Self {
         let json = answer.json();
         let problem = json.get("code").and_then(|c| c.as_str()).map(str::to_owned);
         let until = json.get("until").and_then(serde_json::Value::as_u64);
@@ -141,6 +141,17 @@ impl std::fmt::Debug for Subject {
 }
 
 impl Subject {
+    /// A subject with a fixed key, for the checks' tests.
+    #[cfg(test)]
+    pub(crate) fn for_tests(name: &str, role: Role) -> Self {
+        let secret = Secret::from_bytes(&[7; 20]).unwrap();
+        Self {
+            name: name.to_owned(),
+            role,
+            totp: Totp::new(&secret, &TotpConfig::default()),
+        }
+    }
+
     /// The current step and its code, as the authenticator app shows it.
     fn current(&self) -> (u64, String) {
         let now = unix_now() as u64;
