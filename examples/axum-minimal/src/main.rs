@@ -11,6 +11,16 @@
 //! POST /logout, then /login: GET /tickets is 401 mfa_required until
 //! POST /mfa/verify {"method":"totp","code":"…"}
 //! ```
+//!
+//! Settings, all optional, from the environment:
+//!
+//! * `DATABASE_URL` — `sqlite://…` or `postgres://…` (default
+//!   `sqlite://axum-minimal.db`); several instances on one PostgreSQL
+//!   database share every MFA guarantee.
+//! * `BIND` and `PORT` — where to listen (default `127.0.0.1` and `3000`).
+//! * `DEMO_USERS=N` — for load tests (`scripts/load`): users `user0` …
+//!   `user{N-1}` besides `alice`, password `demo`, each with an e-mail
+//!   address.
 
 use std::sync::Arc;
 
@@ -25,7 +35,7 @@ use mfa_core::http::{Api, HttpConfig};
 use mfa_core::notify::LogNotifier;
 use mfa_core::seal::{Sealer, SealingKey};
 use mfa_core::{Mfa, MfaConfig, Pepper, Role, Subject, SubjectId, SystemClock};
-use mfa_store_sql::SqliteStore;
+use mfa_store_sql::AnyStore;
 use serde::Deserialize;
 use tower_sessions::{MemoryStore, Session, SessionManagerLayer};
 
@@ -38,10 +48,21 @@ struct Login {
     password: String,
 }
 
-/// The first factor: one hard-coded user (a real app checks a password
-/// hash, e.g. with argon2).
-async fn login(session: Session, Json(login): Json<Login>) -> StatusCode {
-    if login.user != "alice" || login.password != "demo" {
+/// Whether `user` is one of the demo users: `alice`, or `user0` …
+/// `user{demo_users - 1}` (`DEMO_USERS`).
+fn is_demo_user(user: &str, demo_users: u32) -> bool {
+    user == "alice"
+        || user
+            .strip_prefix("user")
+            .and_then(|n| n.parse::<u32>().ok())
+            // Exactly `user7`: not `user07` nor `user+7`.
+            .is_some_and(|n| n < demo_users && user == format!("user{n}"))
+}
+
+/// The first factor: hard-coded users with the password `demo` (a real
+/// app checks a password hash, e.g. with argon2).
+async fn login(demo_users: u32, session: Session, Json(login): Json<Login>) -> StatusCode {
+    if !is_demo_user(&login.user, demo_users) || login.password != "demo" {
         return StatusCode::UNAUTHORIZED;
     }
     // A new session id at sign-in: an id planted before is worthless.
@@ -79,8 +100,17 @@ async fn tickets(Verified(who): Verified) -> String {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let demo_users = match std::env::var("DEMO_USERS") {
+        Ok(n) => n.parse::<u32>().map_err(|_| "DEMO_USERS: a number")?,
+        Err(_) => 0,
+    };
+    let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1".into());
+    let port = match std::env::var("PORT") {
+        Ok(port) => port.parse::<u16>().map_err(|_| "PORT: a port number")?,
+        Err(_) => 3000,
+    };
     let url = std::env::var("DATABASE_URL").unwrap_or_else(|_| "sqlite://axum-minimal.db".into());
-    let store = SqliteStore::connect(&url).await?;
+    let store = AnyStore::connect(&url).await?;
     store.migrate().await?;
     let config = MfaConfig::new(
         "Axum Minimal",
@@ -96,12 +126,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .route("/tickets", get(tickets))
         .layer(MfaLayer::new(api.clone())) // the gate, for the routes above
         .nest("/mfa", mfa_axum::router(api))
-        .route("/login", post(login))
+        .route(
+            "/login",
+            post(move |session, body| login(demo_users, session, body)),
+        )
         .route("/logout", post(logout))
         .layer(middleware::from_fn(subject))
         .layer(SessionManagerLayer::new(MemoryStore::default()).with_secure(false));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
-    eprintln!("axum-minimal on http://127.0.0.1:3000");
+    let listener = tokio::net::TcpListener::bind((bind.as_str(), port)).await?;
+    eprintln!("axum-minimal on http://{}", listener.local_addr()?);
     axum::serve(listener, app).await?;
     Ok(())
 }
