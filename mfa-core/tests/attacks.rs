@@ -20,23 +20,15 @@ use core::time::Duration;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::Arc;
 
-use mfa_core::audit::NewAuditEvent;
 use mfa_core::audit::{AuditAction, AuditEvent, AuditQuery};
 use mfa_core::notify::NoticeKind;
 use mfa_core::otp::{Algorithm, Digits, Totp, TotpConfig};
-use mfa_core::pepper::CodeHash;
-use mfa_core::policy::GraceRecord;
 use mfa_core::policy::{Decision, MethodSet, Policy, RolePolicy, SessionState};
-use mfa_core::seal::Sealed;
 use mfa_core::seal::{Sealer, SealingKey};
 use mfa_core::service::{Attempt, Confirmation, DriftTolerance, SendOutcome, Verification};
-use mfa_core::store::{
-    Activation, ChannelAdded, ChannelFactor, FactorRef, IssueOutcome, PendingTotp,
-    RememberedDevice, Removal, ReplaceCodes, ResetSummary, SealedEntry, SendLimits, SentCode,
-    SentCodeAttempt, Settlement, Store, TotpContext, TotpCredential, Usable,
-};
-use mfa_core::testing::{ManualClock, RecordingNotifier};
-use mfa_core::throttle::{Charge, ThrottleRule, ThrottleState};
+use mfa_core::store::{Activation, PendingTotp, Store, TotpCredential};
+use mfa_core::testing::{Hook, Hooked, ManualClock, RecordingNotifier};
+use mfa_core::throttle::ThrottleState;
 use mfa_core::{
     Channel, Clock, CodeProblem, CredentialId, Error, FactorKind, MemoryStore, Mfa, MfaConfig,
     Pepper, PolicyProblem, PreconditionProblem, Result, Role, Secret, Subject, SubjectId,
@@ -54,290 +46,26 @@ const FREE: usize = 5;
 
 type Service = Mfa<Yielding, RecordingNotifier, ManualClock>;
 
-/// A [`MemoryStore`] whose every call first yields to the scheduler, as a
-/// round trip to a database would. Without it the service's store calls
-/// run back to back and the tasks of a burst hardly interleave between
-/// them (between reading an authenticator and consuming its step, say).
-/// Each call is still the memory store's, atomic as the contract says.
-#[derive(Debug, Clone)]
-struct Yielding(MemoryStore);
+/// Yields to the scheduler before every store call, as a round trip to a
+/// database would. Without it the service's store calls run back to back
+/// and the tasks of a burst hardly interleave between them (between
+/// reading an authenticator and consuming its step, say). Each call is
+/// still the memory store's, atomic as the contract says.
+#[derive(Debug, Clone, Copy)]
+struct Yield;
 
-impl Store for Yielding {
-    async fn put_pending_totp(&self, pending: PendingTotp) -> Result<()> {
+impl Hook for Yield {
+    async fn before(&self) -> Result<()> {
         tokio::task::yield_now().await;
-        self.0.put_pending_totp(pending).await
+        Ok(())
     }
+}
 
-    async fn pending_totp(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        now: Timestamp,
-    ) -> Result<Option<PendingTotp>> {
-        tokio::task::yield_now().await;
-        self.0.pending_totp(subject, id, now).await
-    }
+type Yielding = Hooked<MemoryStore, Yield>;
 
-    async fn activate_totp(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        activation: Activation,
-    ) -> Result<Option<TotpCredential>> {
-        tokio::task::yield_now().await;
-        self.0.activate_totp(subject, id, activation).await
-    }
-
-    async fn list_totp(&self, subject: &SubjectId) -> Result<Vec<TotpCredential>> {
-        tokio::task::yield_now().await;
-        self.0.list_totp(subject).await
-    }
-
-    async fn rename_totp(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        name: &str,
-    ) -> Result<bool> {
-        tokio::task::yield_now().await;
-        self.0.rename_totp(subject, id, name).await
-    }
-
-    async fn consume_totp_step(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        step: u64,
-        drift: i16,
-        now: Timestamp,
-    ) -> Result<bool> {
-        tokio::task::yield_now().await;
-        self.0
-            .consume_totp_step(subject, id, step, drift, now)
-            .await
-    }
-
-    async fn remove_factor(
-        &self,
-        subject: &SubjectId,
-        factor: &FactorRef,
-        keep: Option<Usable>,
-    ) -> Result<Removal> {
-        tokio::task::yield_now().await;
-        self.0.remove_factor(subject, factor, keep).await
-    }
-
-    async fn replace_recovery_codes(
-        &self,
-        subject: &SubjectId,
-        hashes: Vec<CodeHash>,
-        mode: ReplaceCodes,
-        now: Timestamp,
-    ) -> Result<bool> {
-        tokio::task::yield_now().await;
-        self.0
-            .replace_recovery_codes(subject, hashes, mode, now)
-            .await
-    }
-
-    async fn consume_recovery_code(
-        &self,
-        subject: &SubjectId,
-        hash: &CodeHash,
-        now: Timestamp,
-    ) -> Result<bool> {
-        tokio::task::yield_now().await;
-        self.0.consume_recovery_code(subject, hash, now).await
-    }
-
-    async fn recovery_codes_left(&self, subject: &SubjectId) -> Result<u32> {
-        tokio::task::yield_now().await;
-        self.0.recovery_codes_left(subject).await
-    }
-
-    async fn add_channel(
-        &self,
-        subject: &SubjectId,
-        factor: ChannelFactor,
-    ) -> Result<ChannelAdded> {
-        tokio::task::yield_now().await;
-        self.0.add_channel(subject, factor).await
-    }
-
-    async fn list_channels(&self, subject: &SubjectId) -> Result<Vec<ChannelFactor>> {
-        tokio::task::yield_now().await;
-        self.0.list_channels(subject).await
-    }
-
-    async fn issue_sent_code(&self, code: SentCode, limits: SendLimits) -> Result<IssueOutcome> {
-        tokio::task::yield_now().await;
-        self.0.issue_sent_code(code, limits).await
-    }
-
-    async fn withdraw_sent_code(&self, code: &SentCode) -> Result<()> {
-        tokio::task::yield_now().await;
-        self.0.withdraw_sent_code(code).await
-    }
-
-    async fn attempt_sent_code(
-        &self,
-        subject: &SubjectId,
-        channel: Channel,
-        hash: &CodeHash,
-        max_tries: u32,
-        now: Timestamp,
-    ) -> Result<SentCodeAttempt> {
-        tokio::task::yield_now().await;
-        self.0
-            .attempt_sent_code(subject, channel, hash, max_tries, now)
-            .await
-    }
-
-    async fn throttle_state(&self, subject: &SubjectId, kind: FactorKind) -> Result<ThrottleState> {
-        tokio::task::yield_now().await;
-        self.0.throttle_state(subject, kind).await
-    }
-
-    async fn charge_attempt(
-        &self,
-        subject: &SubjectId,
-        kind: FactorKind,
-        rule: ThrottleRule,
-        now: Timestamp,
-    ) -> Result<Charge> {
-        tokio::task::yield_now().await;
-        self.0.charge_attempt(subject, kind, rule, now).await
-    }
-
-    async fn settle_attempt(
-        &self,
-        subject: &SubjectId,
-        kind: FactorKind,
-        rule: ThrottleRule,
-        settlement: Settlement,
-    ) -> Result<()> {
-        tokio::task::yield_now().await;
-        self.0.settle_attempt(subject, kind, rule, settlement).await
-    }
-
-    async fn begin_totp_attempt(
-        &self,
-        subject: &SubjectId,
-        rule: ThrottleRule,
-        now: Timestamp,
-    ) -> Result<TotpContext> {
-        tokio::task::yield_now().await;
-        self.0.begin_totp_attempt(subject, rule, now).await
-    }
-
-    async fn accept_totp_step(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        step: u64,
-        drift: i16,
-        rule: ThrottleRule,
-        now: Timestamp,
-        audit: NewAuditEvent,
-    ) -> Result<bool> {
-        tokio::task::yield_now().await;
-        self.0
-            .accept_totp_step(subject, id, step, drift, rule, now, audit)
-            .await
-    }
-
-    async fn put_device(&self, device: RememberedDevice) -> Result<()> {
-        tokio::task::yield_now().await;
-        self.0.put_device(device).await
-    }
-
-    async fn touch_device(
-        &self,
-        subject: &SubjectId,
-        token_hash: &CodeHash,
-        now: Timestamp,
-    ) -> Result<Option<RememberedDevice>> {
-        tokio::task::yield_now().await;
-        self.0.touch_device(subject, token_hash, now).await
-    }
-
-    async fn list_devices(
-        &self,
-        subject: &SubjectId,
-        now: Timestamp,
-    ) -> Result<Vec<RememberedDevice>> {
-        tokio::task::yield_now().await;
-        self.0.list_devices(subject, now).await
-    }
-
-    async fn revoke_device(&self, subject: &SubjectId, id: &CredentialId) -> Result<bool> {
-        tokio::task::yield_now().await;
-        self.0.revoke_device(subject, id).await
-    }
-
-    async fn revoke_all_devices(&self, subject: &SubjectId) -> Result<u64> {
-        tokio::task::yield_now().await;
-        self.0.revoke_all_devices(subject).await
-    }
-
-    async fn load_policy(&self) -> Result<Option<Policy>> {
-        tokio::task::yield_now().await;
-        self.0.load_policy().await
-    }
-
-    async fn save_policy(&self, policy: &Policy) -> Result<()> {
-        tokio::task::yield_now().await;
-        self.0.save_policy(policy).await
-    }
-
-    async fn grace(&self, subject: &SubjectId) -> Result<Option<GraceRecord>> {
-        tokio::task::yield_now().await;
-        self.0.grace(subject).await
-    }
-
-    async fn fix_grace(&self, subject: &SubjectId, record: GraceRecord) -> Result<GraceRecord> {
-        tokio::task::yield_now().await;
-        self.0.fix_grace(subject, record).await
-    }
-
-    async fn clear_grace(&self, subject: &SubjectId) -> Result<()> {
-        tokio::task::yield_now().await;
-        self.0.clear_grace(subject).await
-    }
-
-    async fn reset_subject(&self, subject: &SubjectId) -> Result<ResetSummary> {
-        tokio::task::yield_now().await;
-        self.0.reset_subject(subject).await
-    }
-
-    async fn append_audit(&self, event: NewAuditEvent) -> Result<()> {
-        tokio::task::yield_now().await;
-        self.0.append_audit(event).await
-    }
-
-    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
-        tokio::task::yield_now().await;
-        self.0.list_audit(query).await
-    }
-
-    async fn sealed_secrets(
-        &self,
-        after: Option<&CredentialId>,
-        limit: u32,
-    ) -> Result<Vec<SealedEntry>> {
-        tokio::task::yield_now().await;
-        self.0.sealed_secrets(after, limit).await
-    }
-
-    async fn replace_sealed(
-        &self,
-        id: &CredentialId,
-        expected: &Sealed,
-        new: &Sealed,
-    ) -> Result<bool> {
-        tokio::task::yield_now().await;
-        self.0.replace_sealed(id, expected, new).await
-    }
+/// `store`, yielding before every call.
+fn yielding(store: MemoryStore) -> Yielding {
+    Hooked { store, hook: Yield }
 }
 
 struct World {
@@ -365,7 +93,7 @@ fn world_with(config: MfaConfig) -> World {
     let notifier = RecordingNotifier::new();
     World {
         mfa: Arc::new(Mfa::new(
-            Yielding(store.clone()),
+            yielding(store.clone()),
             notifier.clone(),
             clock.clone(),
             config,
@@ -1548,7 +1276,7 @@ async fn six_and_eight_digit_authenticators_side_by_side() {
     let mut eight = w.mfa.config().clone();
     eight.totp = TotpConfig::new(Algorithm::Sha1, Digits::EIGHT, 30).unwrap();
     let mfa8: Service = Mfa::new(
-        Yielding(w.store.clone()),
+        yielding(w.store.clone()),
         w.notifier.clone(),
         w.clock.clone(),
         eight,

@@ -11,40 +11,32 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use mfa_core::audit::{AuditEvent, AuditQuery, NewAuditEvent};
 use mfa_core::http::{
     Api, ApiRequest, ApiResponse, GateOutcome, GateRequest, HttpConfig, MfaSession, PROBLEM_JSON,
     RequestFacts, SessionUpdate, UNAVAILABLE_RETRY_SECS,
 };
 use mfa_core::otp::{Totp, TotpConfig};
-use mfa_core::pepper::CodeHash;
-use mfa_core::policy::{GraceRecord, Policy};
-use mfa_core::seal::{Sealed, Sealer, SealingKey};
+use mfa_core::seal::{Sealer, SealingKey};
 use mfa_core::service::{Confirmation, DriftTolerance};
-use mfa_core::store::{
-    Activation, ChannelAdded, ChannelFactor, FactorRef, IssueOutcome, PendingTotp,
-    RememberedDevice, Removal, ReplaceCodes, ResetSummary, SealedEntry, SendLimits, SentCode,
-    SentCodeAttempt, Settlement, Store, TotpContext, TotpCredential, Usable,
-};
-use mfa_core::testing::{ManualClock, RecordingNotifier};
-use mfa_core::throttle::{Charge, ThrottleRule, ThrottleState};
+use mfa_core::store::{PendingTotp, Store};
+use mfa_core::testing::{Hook, Hooked, ManualClock, RecordingNotifier};
 use mfa_core::{
-    Channel, Clock, CredentialId, Error, FactorKind, MemoryStore, Mfa, MfaConfig, Pepper, Result,
-    Role, Secret, Subject, SubjectId, Timestamp,
+    Clock, CredentialId, Error, MemoryStore, Mfa, MfaConfig, Pepper, Result, Role, Secret, Subject,
+    SubjectId, Timestamp,
 };
 
 /// What the outage says about itself: it must not reach the client.
 const CAUSE: &str = "connection refused by db-primary.internal:5432";
 
-/// A [`MemoryStore`] that can be cut off: while it is down, every call
+/// A switch that cuts a [`MemoryStore`] off: while it is down, every call
 /// fails with [`Error::StoreUnavailable`], as a database that cannot be
 /// reached does, and changes nothing.
 #[derive(Debug, Clone)]
-struct Outage(MemoryStore, Arc<AtomicBool>);
+struct Down(Arc<AtomicBool>);
 
-impl Outage {
-    fn up(&self) -> Result<()> {
-        if self.1.load(Ordering::SeqCst) {
+impl Hook for Down {
+    async fn before(&self) -> Result<()> {
+        if self.0.load(Ordering::SeqCst) {
             Err(Error::StoreUnavailable(CAUSE.into()))
         } else {
             Ok(())
@@ -52,283 +44,7 @@ impl Outage {
     }
 }
 
-impl Store for Outage {
-    async fn put_pending_totp(&self, pending: PendingTotp) -> Result<()> {
-        self.up()?;
-        self.0.put_pending_totp(pending).await
-    }
-
-    async fn pending_totp(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        now: Timestamp,
-    ) -> Result<Option<PendingTotp>> {
-        self.up()?;
-        self.0.pending_totp(subject, id, now).await
-    }
-
-    async fn activate_totp(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        activation: Activation,
-    ) -> Result<Option<TotpCredential>> {
-        self.up()?;
-        self.0.activate_totp(subject, id, activation).await
-    }
-
-    async fn list_totp(&self, subject: &SubjectId) -> Result<Vec<TotpCredential>> {
-        self.up()?;
-        self.0.list_totp(subject).await
-    }
-
-    async fn rename_totp(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        name: &str,
-    ) -> Result<bool> {
-        self.up()?;
-        self.0.rename_totp(subject, id, name).await
-    }
-
-    async fn consume_totp_step(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        step: u64,
-        drift: i16,
-        now: Timestamp,
-    ) -> Result<bool> {
-        self.up()?;
-        self.0
-            .consume_totp_step(subject, id, step, drift, now)
-            .await
-    }
-
-    async fn remove_factor(
-        &self,
-        subject: &SubjectId,
-        factor: &FactorRef,
-        keep: Option<Usable>,
-    ) -> Result<Removal> {
-        self.up()?;
-        self.0.remove_factor(subject, factor, keep).await
-    }
-
-    async fn replace_recovery_codes(
-        &self,
-        subject: &SubjectId,
-        hashes: Vec<CodeHash>,
-        mode: ReplaceCodes,
-        now: Timestamp,
-    ) -> Result<bool> {
-        self.up()?;
-        self.0
-            .replace_recovery_codes(subject, hashes, mode, now)
-            .await
-    }
-
-    async fn consume_recovery_code(
-        &self,
-        subject: &SubjectId,
-        hash: &CodeHash,
-        now: Timestamp,
-    ) -> Result<bool> {
-        self.up()?;
-        self.0.consume_recovery_code(subject, hash, now).await
-    }
-
-    async fn recovery_codes_left(&self, subject: &SubjectId) -> Result<u32> {
-        self.up()?;
-        self.0.recovery_codes_left(subject).await
-    }
-
-    async fn add_channel(
-        &self,
-        subject: &SubjectId,
-        factor: ChannelFactor,
-    ) -> Result<ChannelAdded> {
-        self.up()?;
-        self.0.add_channel(subject, factor).await
-    }
-
-    async fn list_channels(&self, subject: &SubjectId) -> Result<Vec<ChannelFactor>> {
-        self.up()?;
-        self.0.list_channels(subject).await
-    }
-
-    async fn issue_sent_code(&self, code: SentCode, limits: SendLimits) -> Result<IssueOutcome> {
-        self.up()?;
-        self.0.issue_sent_code(code, limits).await
-    }
-
-    async fn withdraw_sent_code(&self, code: &SentCode) -> Result<()> {
-        self.up()?;
-        self.0.withdraw_sent_code(code).await
-    }
-
-    async fn attempt_sent_code(
-        &self,
-        subject: &SubjectId,
-        channel: Channel,
-        hash: &CodeHash,
-        max_tries: u32,
-        now: Timestamp,
-    ) -> Result<SentCodeAttempt> {
-        self.up()?;
-        self.0
-            .attempt_sent_code(subject, channel, hash, max_tries, now)
-            .await
-    }
-
-    async fn throttle_state(&self, subject: &SubjectId, kind: FactorKind) -> Result<ThrottleState> {
-        self.up()?;
-        self.0.throttle_state(subject, kind).await
-    }
-
-    async fn charge_attempt(
-        &self,
-        subject: &SubjectId,
-        kind: FactorKind,
-        rule: ThrottleRule,
-        now: Timestamp,
-    ) -> Result<Charge> {
-        self.up()?;
-        self.0.charge_attempt(subject, kind, rule, now).await
-    }
-
-    async fn settle_attempt(
-        &self,
-        subject: &SubjectId,
-        kind: FactorKind,
-        rule: ThrottleRule,
-        settlement: Settlement,
-    ) -> Result<()> {
-        self.up()?;
-        self.0.settle_attempt(subject, kind, rule, settlement).await
-    }
-
-    async fn begin_totp_attempt(
-        &self,
-        subject: &SubjectId,
-        rule: ThrottleRule,
-        now: Timestamp,
-    ) -> Result<TotpContext> {
-        self.up()?;
-        self.0.begin_totp_attempt(subject, rule, now).await
-    }
-
-    async fn accept_totp_step(
-        &self,
-        subject: &SubjectId,
-        id: &CredentialId,
-        step: u64,
-        drift: i16,
-        rule: ThrottleRule,
-        now: Timestamp,
-        audit: NewAuditEvent,
-    ) -> Result<bool> {
-        self.up()?;
-        self.0
-            .accept_totp_step(subject, id, step, drift, rule, now, audit)
-            .await
-    }
-
-    async fn put_device(&self, device: RememberedDevice) -> Result<()> {
-        self.up()?;
-        self.0.put_device(device).await
-    }
-
-    async fn touch_device(
-        &self,
-        subject: &SubjectId,
-        token_hash: &CodeHash,
-        now: Timestamp,
-    ) -> Result<Option<RememberedDevice>> {
-        self.up()?;
-        self.0.touch_device(subject, token_hash, now).await
-    }
-
-    async fn list_devices(
-        &self,
-        subject: &SubjectId,
-        now: Timestamp,
-    ) -> Result<Vec<RememberedDevice>> {
-        self.up()?;
-        self.0.list_devices(subject, now).await
-    }
-
-    async fn revoke_device(&self, subject: &SubjectId, id: &CredentialId) -> Result<bool> {
-        self.up()?;
-        self.0.revoke_device(subject, id).await
-    }
-
-    async fn revoke_all_devices(&self, subject: &SubjectId) -> Result<u64> {
-        self.up()?;
-        self.0.revoke_all_devices(subject).await
-    }
-
-    async fn load_policy(&self) -> Result<Option<Policy>> {
-        self.up()?;
-        self.0.load_policy().await
-    }
-
-    async fn save_policy(&self, policy: &Policy) -> Result<()> {
-        self.up()?;
-        self.0.save_policy(policy).await
-    }
-
-    async fn grace(&self, subject: &SubjectId) -> Result<Option<GraceRecord>> {
-        self.up()?;
-        self.0.grace(subject).await
-    }
-
-    async fn fix_grace(&self, subject: &SubjectId, record: GraceRecord) -> Result<GraceRecord> {
-        self.up()?;
-        self.0.fix_grace(subject, record).await
-    }
-
-    async fn clear_grace(&self, subject: &SubjectId) -> Result<()> {
-        self.up()?;
-        self.0.clear_grace(subject).await
-    }
-
-    async fn reset_subject(&self, subject: &SubjectId) -> Result<ResetSummary> {
-        self.up()?;
-        self.0.reset_subject(subject).await
-    }
-
-    async fn append_audit(&self, event: NewAuditEvent) -> Result<()> {
-        self.up()?;
-        self.0.append_audit(event).await
-    }
-
-    async fn list_audit(&self, query: &AuditQuery) -> Result<Vec<AuditEvent>> {
-        self.up()?;
-        self.0.list_audit(query).await
-    }
-
-    async fn sealed_secrets(
-        &self,
-        after: Option<&CredentialId>,
-        limit: u32,
-    ) -> Result<Vec<SealedEntry>> {
-        self.up()?;
-        self.0.sealed_secrets(after, limit).await
-    }
-
-    async fn replace_sealed(
-        &self,
-        id: &CredentialId,
-        expected: &Sealed,
-        new: &Sealed,
-    ) -> Result<bool> {
-        self.up()?;
-        self.0.replace_sealed(id, expected, new).await
-    }
-}
+type Outage = Hooked<MemoryStore, Down>;
 
 type TestApi = Api<Outage, RecordingNotifier, ManualClock>;
 
@@ -337,7 +53,10 @@ type TestApi = Api<Outage, RecordingNotifier, ManualClock>;
 async fn world() -> (TestApi, Arc<AtomicBool>, ManualClock, Subject, Totp) {
     let clock = ManualClock::new(Timestamp::from_unix(1_800_000_000));
     let down = Arc::new(AtomicBool::new(false));
-    let store = Outage(MemoryStore::new(), Arc::clone(&down));
+    let store = Hooked {
+        store: MemoryStore::new(),
+        hook: Down(Arc::clone(&down)),
+    };
     let sealer = Sealer::new(vec![SealingKey::new(1, [0x44; 32])]).unwrap();
     let config = MfaConfig::new(
         "Outage Desk",

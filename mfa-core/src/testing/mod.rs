@@ -29,10 +29,12 @@ mod clock;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod contract;
+mod hooked;
 mod notifier;
 pub mod suite;
 
 pub use clock::ManualClock;
+pub use hooked::{Hook, Hooked};
 pub use notifier::{RecordedCode, RecordedNotice, RecordingNotifier};
 
 /// The environment variable that turns a missing service into a failure.
