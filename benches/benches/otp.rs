@@ -209,6 +209,7 @@ fn allocations(f: impl FnOnce()) -> usize {
 }
 
 fn verify(c: &mut Criterion) {
+    let mut allocation_facts = serde_json::Map::new();
     for alg in [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512] {
         let bytes = secret_for(alg);
         let totp = Totp::new(
@@ -246,8 +247,7 @@ fn verify(c: &mut Criterion) {
             }
             hit
         };
-        eprintln!(
-            "allocations per verify, {alg}: mfa-core {} / {}, totp-rs {} / {} (correct / wrong)",
+        let counts = [
             allocations(|| {
                 let _ = black_box(ours(&right));
             }),
@@ -259,6 +259,19 @@ fn verify(c: &mut Criterion) {
             }),
             allocations(|| {
                 black_box(theirs.check(&wrong, NOW));
+            }),
+        ];
+        eprintln!(
+            "allocations per verify, {alg}: mfa-core {} / {}, totp-rs {} / {} (correct / wrong)",
+            counts[0], counts[1], counts[2], counts[3],
+        );
+        allocation_facts.insert(
+            alg.to_string(),
+            serde_json::json!({
+                "mfa-core/correct": counts[0],
+                "mfa-core/wrong": counts[1],
+                "totp-rs/correct": counts[2],
+                "totp-rs/wrong": counts[3],
             }),
         );
 
@@ -276,6 +289,7 @@ fn verify(c: &mut Criterion) {
         }
         group.finish();
     }
+    mfa_benches::record("otp-allocations", &allocation_facts.into()).expect("report folder");
 }
 
 /// RFC 4226 §5.3 dynamic truncation, then six digits.

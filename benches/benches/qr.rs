@@ -27,12 +27,12 @@ fn svg(c: &mut Criterion) {
     .to_uri();
     let region = Region::new(GLOBAL);
     let svg = qr::svg(&uri).expect("fits");
-    let stats = region.change();
+    let ours = region.change();
     eprintln!(
         "qr::svg for a {}-byte URI: {} bytes of SVG, {} allocations",
         uri.len(),
         svg.len(),
-        stats.allocations
+        ours.allocations
     );
     let region = Region::new(GLOBAL);
     let stock = stock_svg(&uri);
@@ -42,6 +42,15 @@ fn svg(c: &mut Criterion) {
         stock.len(),
         stats.allocations
     );
+    mfa_benches::record(
+        "qr",
+        &serde_json::json!({
+            "uri_bytes": uri.len(),
+            "mfa-core": { "svg_bytes": svg.len(), "allocations": ours.allocations },
+            "qrcode-stock": { "svg_bytes": stock.len(), "allocations": stats.allocations },
+        }),
+    )
+    .expect("report folder");
     let mut group = c.benchmark_group("qr-svg");
     group.bench_function("mfa-core", |b| b.iter(|| qr::svg(black_box(&uri))));
     group.bench_function("qrcode-stock", |b| b.iter(|| stock_svg(black_box(&uri))));
