@@ -8,35 +8,50 @@
 //! 1. signs in `--subjects` demo users (`user{N}` from `--first-user`,
 //!    password `demo`: the examples' `DEMO_USERS`) and enrolls an
 //!    authenticator for each through `POST /mfa/totp` and
-//!    `/mfa/totp/confirm`;
+//!    `/mfa/totp/confirm`; with `--outbox FILE` (the file the servers'
+//!    `MFA_DEV_OUTBOX` names) the "regular" subjects register e-mail codes
+//!    first (`POST /mfa/channels/email`, the code read from the outbox and
+//!    confirmed from 4 sessions at once: one must be accepted). The first
+//!    factor's answer carries the recovery codes, kept per subject;
 //! 2. for `--duration` seconds runs `--concurrency` workers, each
-//!    iteration on fresh password-only sessions: status, send-code by
-//!    e-mail, verify with the right code, the right code sent several
-//!    times at once (a replay) — on "regular" subjects (half), which never
-//!    send a wrong code — wrong and right codes on "clumsy" subjects (a
-//!    quarter), and bursts of wrong codes at "attacked" subjects (a
-//!    quarter), which never send a right one;
+//!    iteration on fresh password-only sessions: status, verify with the
+//!    right code, the right code sent several times at once (a replay), a
+//!    recovery code (once, or several copies at once, or one used before)
+//!    and — with an outbox — send-code by e-mail, the code read from the
+//!    outbox and verified (once, several copies at once, or after a wrong
+//!    one) on "regular" subjects (half), which never send a wrong TOTP
+//!    code; wrong and right codes on "clumsy" subjects (a quarter), and
+//!    bursts of wrong codes at "attacked" subjects (a quarter), which
+//!    never send a right one;
 //! 3. prints requests/s, p50/p99 latency and the count per status for each
 //!    endpoint, writes them as JSON (`--out`), and exits 1 if an invariant
-//!    broke: a (subject, step) accepted twice, a subject accepted while it
-//!    had been told it was locked (unless an attempt whose charge is given
-//!    back — a used step, a failure — was in flight: counted as
-//!    `locks_lifted_by_a_refund`), more wrong codes evaluated than the
-//!    guess budget of `docs/security.md`, a 5xx other than 503 (or a 503
-//!    without `Retry-After`), a timeout or an answer slower than
-//!    `--max-latency-ms`, and — with `--database-url` — `verify_succeeded`
-//!    audit rows that do not match the 200s seen. With `--expect-outage`
-//!    (the database was stopped during the run) 503s must have come and
-//!    codes must have been accepted again after the last one;
-//!    `--ready-file` is written when the mix starts, for a script to time
-//!    the fault.
+//!    broke: a TOTP step, recovery code or sent code accepted twice (over
+//!    setup and mix), a recovery or sent code refused everywhere though
+//!    never accepted (with no 503 that could have consumed it), a wrong or
+//!    used code accepted, a subject accepted while it had been told that
+//!    factor was locked (unless an attempt whose charge is given back — a
+//!    success, a used step, a failure — was in flight: counted as
+//!    `locks_lifted_by_a_refund`), more wrong codes evaluated per factor
+//!    than the guess budget of `docs/security.md`, a send-code answered
+//!    other than 202, 429 `too_soon` (with `until` and `Retry-After`) or
+//!    503, two codes sent to one subject within the 60 s cooldown, an
+//!    outbox whose codes for the run's subjects differ from the 202s, a
+//!    5xx other than 503 (or a 503 without `Retry-After`), a timeout or an
+//!    answer slower than `--max-latency-ms`, and — with `--database-url` —
+//!    `verify_succeeded` audit rows per factor (and `recovery_code_used`
+//!    rows) that do not match the 200s seen. With `--expect-outage` (the
+//!    database was stopped during the run) 503s must have come and codes
+//!    must have been accepted again after the last one; `--ready-file` is
+//!    written when the mix starts, for a script to time the fault.
 
 #![forbid(unsafe_code)]
 
 mod check;
 mod client;
 mod mix;
+mod outbox;
 
+use std::collections::{BTreeMap, HashSet};
 use std::io::Write as _;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -61,11 +76,12 @@ struct Args {
     max_latency: Duration,
     expect_outage: bool,
     ready_file: Option<String>,
+    outbox: Option<String>,
 }
 
 const USAGE: &str = "usage: mfa-load --target URL [--target URL ...] [--subjects N] \
 [--first-user N] [--concurrency N] [--duration SECS] [--database-url URL] [--out FILE] \
-[--label NAME] [--max-latency-ms MS] [--expect-outage] [--ready-file FILE]";
+[--label NAME] [--max-latency-ms MS] [--expect-outage] [--ready-file FILE] [--outbox FILE]";
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args {
@@ -81,6 +97,7 @@ fn parse_args() -> Result<Args, String> {
         max_latency: Duration::from_secs(5),
         expect_outage: false,
         ready_file: None,
+        outbox: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -104,6 +121,7 @@ fn parse_args() -> Result<Args, String> {
             "--max-latency-ms" => args.max_latency = Duration::from_millis(number(value()?)?),
             "--expect-outage" => args.expect_outage = true,
             "--ready-file" => args.ready_file = Some(value()?),
+            "--outbox" => args.outbox = Some(value()?),
             "--help" | "-h" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
@@ -117,21 +135,44 @@ fn parse_args() -> Result<Args, String> {
     Ok(args)
 }
 
-/// `verify_succeeded` rows in the audit table of mfa-store-sql's schema.
-async fn audited_successes(url: &str) -> Result<u64, String> {
+/// The audit rows for accepted codes (`verify_succeeded`,
+/// `recovery_code_used`) in mfa-store-sql's schema, per `action/factor`.
+async fn audit_counts(url: &str) -> Result<BTreeMap<String, u64>, String> {
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(5))
         .connect(url)
         .await
         .map_err(|e| format!("database: {e}"))?;
-    let count: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM mfa_audit WHERE action = 'verify_succeeded'")
-            .fetch_one(&pool)
-            .await
-            .map_err(|e| format!("audit count: {e}"))?;
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT action, COALESCE(factor, ''), count(*) FROM mfa_audit \
+         WHERE action IN ('verify_succeeded', 'recovery_code_used') GROUP BY 1, 2",
+    )
+    .fetch_all(&pool)
+    .await
+    .map_err(|e| format!("audit count: {e}"))?;
     pool.close().await;
-    u64::try_from(count).map_err(|e| e.to_string())
+    rows.into_iter()
+        .map(|(action, factor, n)| {
+            u64::try_from(n)
+                .map(|n| (format!("{action}/{factor}"), n))
+                .map_err(|e| e.to_string())
+        })
+        .collect()
+}
+
+/// `after` less `before`, per key.
+fn audit_delta(
+    before: &BTreeMap<String, u64>,
+    after: BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .into_iter()
+        .map(|(key, n)| {
+            let was = before.get(&key).copied().unwrap_or(0);
+            (key, n.saturating_sub(was))
+        })
+        .collect()
 }
 
 fn table(label: &str, secs: f64, endpoints: &[(Kind, Value)]) -> String {
@@ -168,6 +209,7 @@ async fn run(args: Args) -> Result<bool, String> {
         args.targets.clone(),
         // Long enough to tell a hang from a slow answer.
         args.max_latency.max(Duration::from_secs(2)) * 2,
+        args.outbox.clone().map(outbox::Outbox::new),
     ));
     let names = (0..args.subjects)
         .map(|i| (format!("user{}", args.first_user + i), mix::Role::of(i)))
@@ -176,7 +218,7 @@ async fn run(args: Args) -> Result<bool, String> {
     let (subjects, setup) = mix::enroll_all(&shared, names, args.concurrency).await?;
     let setup_secs = started.elapsed().as_secs_f64();
     let before = match &args.database_url {
-        Some(url) => Some(audited_successes(url).await?),
+        Some(url) => Some(audit_counts(url).await?),
         None => None,
     };
 
@@ -187,18 +229,26 @@ async fn run(args: Args) -> Result<bool, String> {
     let subjects = Arc::new(subjects);
     let mix_started = Instant::now();
     let deadline = mix_started + args.duration;
-    let records = mix::run_mix(shared, subjects.clone(), args.concurrency, deadline).await;
+    let records = mix::run_mix(shared.clone(), subjects.clone(), args.concurrency, deadline).await;
     let mix_secs = mix_started.elapsed().as_secs_f64();
 
     let audited = match (&args.database_url, before) {
-        (Some(url), Some(before)) => Some(audited_successes(url).await?.saturating_sub(before)),
+        (Some(url), Some(before)) => Some(audit_delta(&before, audit_counts(url).await?)),
         _ => None,
+    };
+    let outbox_codes = match &shared.outbox {
+        Some(outbox) => {
+            let names: HashSet<&str> = subjects.iter().map(|s| s.name.as_str()).collect();
+            Some(outbox.codes_sent_to(&names)?)
+        }
+        None => None,
     };
     let expect = check::Expectations {
         run_secs: mix_secs.ceil() as u64 + 1,
         max_latency: args.max_latency,
         expect_outage: args.expect_outage,
-        audited_successes: audited,
+        audited,
+        outbox_codes,
     };
     let (violations, facts) = check::invariants(&subjects, &setup, &records, &expect);
     let endpoints: Vec<(Kind, Value)> = check::endpoints(&records, mix_secs).into_iter().collect();

@@ -127,8 +127,10 @@
 //!   (never a code, secret, token or address) instead of writing to
 //!   standard error.
 //! * `testing` — the `testing` module: the store conformance suite (run it
-//!   on a backend with `store_conformance_suite!`), a manual clock and a
-//!   recording notifier.
+//!   on a backend with `store_conformance_suite!`), a manual clock, a
+//!   recording notifier and `DevOutbox` (codes to a file named by
+//!   `MFA_DEV_OUTBOX`, for a harness driving a running app; local testing
+//!   only, off unless set).
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

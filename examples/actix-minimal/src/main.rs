@@ -29,6 +29,11 @@
 //!   `user{N-1}`, password `demo`, each with an e-mail address, signed in
 //!   with `POST /login {"user":"user0","password":"demo"}` (a body-less
 //!   `POST /login` still signs in `alice`).
+//! * `MFA_DEV_OUTBOX=<path>` — **local testing only** (`scripts/load`):
+//!   every one-time code sent is appended to this file as a JSON line,
+//!   code in clear ([`mfa_core::testing::DevOutbox`]), so a test harness
+//!   can sign in with e-mail codes. Unset (the default), codes are only
+//!   logged, without the code. Never set it in production.
 
 use std::sync::Arc;
 
@@ -41,8 +46,8 @@ use actix_web::middleware::{Next, from_fn};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use mfa_actix::{MfaGate, MfaHandle, Verified};
 use mfa_core::http::{Api, HttpConfig};
-use mfa_core::notify::LogNotifier;
 use mfa_core::seal::{Sealer, SealingKey};
+use mfa_core::testing::{DEV_OUTBOX_VAR, DevOutbox};
 use mfa_core::{Mfa, MfaConfig, Pepper, Role, Subject, SubjectId, SystemClock};
 use mfa_store_sql::AnyStore;
 use serde::Deserialize;
@@ -129,7 +134,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     store.migrate().await?;
     let keys = Sealer::new(vec![SealingKey::generate(1)?])?;
     let config = MfaConfig::new("actix-minimal", Pepper::generate()?, keys);
-    let mfa = Arc::new(Mfa::new(store, LogNotifier, SystemClock, config));
+    // LogNotifier unless MFA_DEV_OUTBOX is set (local testing only).
+    let notifier = DevOutbox::from_env().map_err(|e| format!("{DEV_OUTBOX_VAR}: {e}"))?;
+    if let Some(path) = notifier.path() {
+        eprintln!(
+            "{DEV_OUTBOX_VAR}: one-time codes go to {} in clear (local testing only)",
+            path.display()
+        );
+    }
+    let mfa = Arc::new(Mfa::new(store, notifier, SystemClock, config));
     let mut http = HttpConfig::default();
     http.device_cookie.secure = false; // plain HTTP on localhost only
     let handle = MfaHandle::new(Api::new(mfa, http));

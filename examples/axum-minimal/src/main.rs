@@ -21,6 +21,11 @@
 //! * `DEMO_USERS=N` — for load tests (`scripts/load`): users `user0` …
 //!   `user{N-1}` besides `alice`, password `demo`, each with an e-mail
 //!   address.
+//! * `MFA_DEV_OUTBOX=<path>` — **local testing only** (`scripts/load`):
+//!   every one-time code sent is appended to this file as a JSON line,
+//!   code in clear ([`mfa_core::testing::DevOutbox`]), so a test harness
+//!   can sign in with e-mail codes. Unset (the default), codes are only
+//!   logged, without the code. Never set it in production.
 
 use std::sync::Arc;
 
@@ -32,8 +37,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use mfa_axum::{MfaLayer, Verified};
 use mfa_core::http::{Api, HttpConfig};
-use mfa_core::notify::LogNotifier;
 use mfa_core::seal::{Sealer, SealingKey};
+use mfa_core::testing::{DEV_OUTBOX_VAR, DevOutbox};
 use mfa_core::{Mfa, MfaConfig, Pepper, Role, Subject, SubjectId, SystemClock};
 use mfa_store_sql::AnyStore;
 use serde::Deserialize;
@@ -117,7 +122,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Pepper::new(&[0x42; 32])?, // demo keys: load yours from a secret store
         Sealer::new(vec![SealingKey::new(1, [7; 32])])?,
     );
-    let mfa = Arc::new(Mfa::new(store, LogNotifier, SystemClock, config));
+    // LogNotifier unless MFA_DEV_OUTBOX is set (local testing only).
+    let notifier = DevOutbox::from_env().map_err(|e| format!("{DEV_OUTBOX_VAR}: {e}"))?;
+    if let Some(path) = notifier.path() {
+        eprintln!(
+            "{DEV_OUTBOX_VAR}: one-time codes go to {} in clear (local testing only)",
+            path.display()
+        );
+    }
+    let mfa = Arc::new(Mfa::new(store, notifier, SystemClock, config));
     let mut http = HttpConfig::default();
     http.device_cookie.secure = false; // plain HTTP on localhost only
     let api = Arc::new(Api::new(mfa, http));

@@ -8,6 +8,9 @@
 //!   test says so. Tests never sleep.
 //! * [`RecordingNotifier`] — a [`Notifier`](crate::Notifier) that keeps
 //!   every code and notice for the test to read, and can be told to fail.
+//! * [`DevOutbox`] — a [`Notifier`](crate::Notifier) that appends every
+//!   code to a JSON-lines file when `MFA_DEV_OUTBOX` is set, for a harness
+//!   driving a running app over HTTP (local testing only; off unless set).
 //! * [`service_url`] — reads a database URL from the environment at run
 //!   time, skipping (or, in CI, failing) when it is missing.
 //!
@@ -31,11 +34,13 @@ mod clock;
 pub mod contract;
 mod hooked;
 mod notifier;
+mod outbox;
 pub mod suite;
 
 pub use clock::ManualClock;
 pub use hooked::{Hook, Hooked};
 pub use notifier::{RecordedCode, RecordedNotice, RecordingNotifier};
+pub use outbox::{DEV_OUTBOX_VAR, DevOutbox};
 
 /// The environment variable that turns a missing service into a failure.
 pub const REQUIRE_SERVICES: &str = "MFA_REQUIRE_SERVICES";
