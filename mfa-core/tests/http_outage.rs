@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail by panicking
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use mfa_core::http::{
@@ -30,13 +30,27 @@ const CAUSE: &str = "connection refused by db-primary.internal:5432";
 
 /// A switch that cuts a [`MemoryStore`] off: while it is down, every call
 /// fails with [`Error::StoreUnavailable`], as a database that cannot be
-/// reached does, and changes nothing.
+/// reached does, and changes nothing. `after` arms it to go down after
+/// that many more calls (a database lost in the middle of a request);
+/// `failed` counts the calls refused.
+#[derive(Debug, Default)]
+struct Switch {
+    down: AtomicBool,
+    after: AtomicI64,
+    failed: AtomicU64,
+}
+
 #[derive(Debug, Clone)]
-struct Down(Arc<AtomicBool>);
+struct Down(Arc<Switch>);
 
 impl Hook for Down {
     async fn before(&self) -> Result<()> {
-        if self.0.load(Ordering::SeqCst) {
+        let switch = &self.0;
+        if switch.after.fetch_sub(1, Ordering::SeqCst) == 1 {
+            switch.down.store(true, Ordering::SeqCst);
+        }
+        if switch.down.load(Ordering::SeqCst) {
+            switch.failed.fetch_add(1, Ordering::SeqCst);
             Err(Error::StoreUnavailable(CAUSE.into()))
         } else {
             Ok(())
@@ -50,9 +64,16 @@ type TestApi = Api<Outage, RecordingNotifier, ManualClock>;
 
 /// Alice (an agent) with an authenticator app, the API over a store that
 /// can go down, the switch, and the app.
-async fn world() -> (TestApi, Arc<AtomicBool>, ManualClock, Subject, Totp) {
+async fn world() -> (
+    TestApi,
+    Arc<Switch>,
+    ManualClock,
+    Subject,
+    Totp,
+    Vec<String>,
+) {
     let clock = ManualClock::new(Timestamp::from_unix(1_800_000_000));
-    let down = Arc::new(AtomicBool::new(false));
+    let down = Arc::new(Switch::default());
     let store = Hooked {
         store: MemoryStore::new(),
         hook: Down(Arc::clone(&down)),
@@ -93,10 +114,17 @@ async fn world() -> (TestApi, Arc<AtomicBool>, ManualClock, Subject, Totp) {
         .confirm_totp_enrollment(&alice, &id, &code, "Phone", DriftTolerance::Standard)
         .await
         .unwrap();
-    assert!(matches!(confirmed, Confirmation::Enrolled { .. }));
+    let Confirmation::Enrolled {
+        recovery_codes: Some(codes),
+        ..
+    } = confirmed
+    else {
+        panic!("not enrolled: {confirmed:?}")
+    };
+    let recovery = codes.iter().map(|c| c.expose().to_owned()).collect();
     clock.advance(Duration::from_secs(30));
     let api = Api::new(mfa, HttpConfig::default());
-    (api, down, clock, alice, app)
+    (api, down, clock, alice, app, recovery)
 }
 
 /// `method path` with a JSON `body` (empty: none) from this site.
@@ -158,7 +186,7 @@ fn assert_unavailable(response: &ApiResponse, what: &str) {
 
 #[tokio::test]
 async fn a_store_outage_is_503_with_retry_after_and_never_a_pass() {
-    let (api, down, clock, alice, app) = world().await;
+    let (api, down, clock, alice, app, _) = world().await;
     let empty = MfaSession::default();
     let code = app
         .generate_at(clock.now().unix())
@@ -167,7 +195,7 @@ async fn a_store_outage_is_503_with_retry_after_and_never_a_pass() {
         .to_string();
     let verify = format!(r#"{{"method":"totp","code":"{code}"}}"#);
 
-    down.store(true, Ordering::SeqCst);
+    down.down.store(true, Ordering::SeqCst);
     // More tries than the throttle lets through before a lock: none is
     // charged, since the store could not count it.
     for _ in 0..6 {
@@ -218,7 +246,7 @@ async fn a_store_outage_is_503_with_retry_after_and_never_a_pass() {
 
     // Back up: everything works again, and the right code is accepted,
     // not locked out by the tries made during the outage.
-    down.store(false, Ordering::SeqCst);
+    down.down.store(false, Ordering::SeqCst);
     let status = send(&api, &alice, &empty, "GET", "/status", "").await;
     assert_eq!(status.status, 200);
     let code = app
@@ -229,4 +257,43 @@ async fn a_store_outage_is_503_with_retry_after_and_never_a_pass() {
     let verify = format!(r#"{{"method":"totp","code":"{code}"}}"#);
     let verified = send(&api, &alice, &empty, "POST", "/verify", &verify).await;
     assert_eq!(verified.status, 200, "{verified:?}");
+}
+
+/// A database lost in the middle of a verification (after the attempt was
+/// charged) is answered 503 at once: the store is not asked again to give
+/// the charge back, which would make the client wait a second timeout.
+/// Checked for the first points of loss in a recovery-code and a TOTP
+/// verification.
+#[tokio::test]
+async fn a_store_lost_mid_request_is_asked_nothing_more() {
+    for lost_after in 1..=3 {
+        let (api, down, clock, alice, app, recovery) = world().await;
+        let empty = MfaSession::default();
+        let totp = app
+            .generate_at(clock.now().unix())
+            .unwrap()
+            .expose()
+            .to_string();
+        for body in [
+            format!(r#"{{"method":"recovery","code":"{}"}}"#, recovery[0]),
+            format!(r#"{{"method":"totp","code":"{totp}"}}"#),
+        ] {
+            down.failed.store(0, Ordering::SeqCst);
+            down.after.store(lost_after, Ordering::SeqCst);
+            let response = send(&api, &alice, &empty, "POST", "/verify", &body).await;
+            down.after.store(0, Ordering::SeqCst);
+            let lost = down.down.swap(false, Ordering::SeqCst);
+            if lost {
+                assert_unavailable(&response, &format!("{body}, lost after {lost_after}"));
+                assert_eq!(
+                    down.failed.load(Ordering::SeqCst),
+                    1,
+                    "{body}: the store was asked again after it failed (lost after {lost_after})"
+                );
+            } else {
+                assert_eq!(response.status, 200, "{body}: {response:?}");
+            }
+            clock.advance(Duration::from_secs(30));
+        }
+    }
 }

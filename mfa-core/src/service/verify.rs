@@ -362,14 +362,19 @@ impl<S: Store, N: Notifier, C: Clock> Mfa<S, N, C> {
     }
 
     /// Runs `check` on a charged attempt, giving the charge back if it
-    /// fails with an error (nothing was evaluated).
+    /// fails with an error (nothing was evaluated) — except when the store
+    /// itself failed: asking it again would make the request wait for a
+    /// second timeout (an outage answers within one), so the charge stays.
+    /// An outage can cost an attempt from the budget, never give one.
     pub(super) async fn refund_on_error<T>(
         &self,
         subject: &SubjectId,
         charged: &Charged,
         result: Result<T>,
     ) -> Result<T> {
-        if result.is_err() {
+        if let Err(e) = &result
+            && !matches!(e, Error::StoreUnavailable(_))
+        {
             self.settle_nothing(subject, charged).await?;
         }
         result
