@@ -1,12 +1,15 @@
 //! Criterion benchmarks for the mfa workspace; see `benches/` and BENCHMARKS.md.
 //!
-//! The library holds what the bench targets and the binaries share:
-//! [`record`], through which a bench hands the facts criterion does not
-//! keep (allocation counts, statements per sign-in, sizes) to the report
-//! that `scripts/report` regenerates BENCHMARKS.md from.
+//! The library holds what the bench targets and the binaries share: the
+//! bench server's code ([`peer`]), and [`record`], through which a bench
+//! hands the facts criterion does not keep (allocation counts, statements
+//! per sign-in, sizes) to the report that `scripts/report` regenerates
+//! BENCHMARKS.md from.
 #![forbid(unsafe_code)]
 
 use std::path::PathBuf;
+
+pub mod peer;
 
 /// The folder `scripts/report` collects measurements in, from
 /// `MFA_REPORT_DIR`; `None` when a bench runs on its own.

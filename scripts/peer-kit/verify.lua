@@ -7,6 +7,10 @@
 --   PEER_OFFSET a file holding the next user index; done() advances it by the
 --               number of requests sent, so the next run starts on fresh users
 --   PEER_THREADS wrk's -t
+-- Thread t of n takes every n-th user from the pointer on, so a thread that
+-- sends more than pool / n requests comes back to users it already used in
+-- this run (for right codes: a replayed step, or a session whose id an
+-- accepted code cycled); such requests are counted as "reused".
 local mode = os.getenv("PEER_MODE") or "mfa"
 local kind = os.getenv("PEER_KIND") or "right"
 local pool = tonumber(os.getenv("PEER_POOL") or "0")
@@ -31,7 +35,7 @@ end
 
 local users, cookies, codes, first, steps = {}, {}, {}, 0, 0
 local start, k = 0, 0
-c200, c401, c429, cother = 0, 0, 0, 0
+c200, c401, c429, cother, reused = 0, 0, 0, 0, 0
 
 function init(args)
   local f = assert(io.open(os.getenv("PEER_CODES"), "r"))
@@ -68,6 +72,7 @@ end
 
 function request()
   local i = (start + k * threads_n) % pool + 1
+  if k * threads_n >= pool then reused = reused + 1 end
   k = k + 1
   local body, path
   local headers = {["Content-Type"] = "application/json", ["Sec-Fetch-Site"] = "same-origin"}
@@ -92,16 +97,16 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local s = {c200 = 0, c401 = 0, c429 = 0, cother = 0}
+  local s = {c200 = 0, c401 = 0, c429 = 0, cother = 0, reused = 0}
   for _, t in ipairs(threads) do
     for name, _ in pairs(s) do s[name] = s[name] + (t:get(name) or 0) end
   end
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
     + summary.errors.timeout
   io.write(string.format(
-    "RESULT requests=%d seconds=%.3f p50_ms=%.2f p99_ms=%.2f s200=%d s401=%d s429=%d other=%d errors=%d\n",
+    "RESULT requests=%d seconds=%.3f p50_ms=%.2f p99_ms=%.2f s200=%d s401=%d s429=%d other=%d errors=%d reused=%d\n",
     summary.requests, summary.duration / 1e6, latency:percentile(50) / 1000,
-    latency:percentile(99) / 1000, s.c200, s.c401, s.c429, s.cother, errors))
+    latency:percentile(99) / 1000, s.c200, s.c401, s.c429, s.cother, errors, s.reused))
   if offset_file then
     local n = read_offset() + summary.requests + counter
     local f = io.open(offset_file, "w")
