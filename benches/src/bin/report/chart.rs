@@ -66,15 +66,15 @@ fn http_throughput(data: &Data) -> Panel {
     for framework in ["axum", "actix"] {
         for (request, shown, colour) in [
             ("noop", "no-op JSON", OTHER),
-            ("right", "verify, right code", OURS),
-            ("wrong", "verify, wrong code", OURS_LIGHT),
+            ("right", "verify, accepted", OURS),
+            ("wrong", "verify, refused", OURS_LIGHT),
         ] {
             if let Some(r) = runs.iter().find(|r| {
                 text(r, "framework") == framework
                     && text(r, "request") == request
                     && number(r, "connections") == conns
             }) {
-                let value = number(r, "requests_per_s");
+                let value = crate::sections::counted_rate(r);
                 bars.push(Bar {
                     label: format!("{framework}: {shown}"),
                     value,
@@ -85,8 +85,8 @@ fn http_throughput(data: &Data) -> Panel {
         }
     }
     Panel {
-        title: format!("HTTP over loopback, MemoryStore: requests/s ({conns} connections)"),
-        unit: "requests/s",
+        title: format!("HTTP over loopback, MemoryStore: answers/s ({conns} connections)"),
+        unit: "answers/s",
         bars,
         empty: "scripts/http-bench did not run",
     }
