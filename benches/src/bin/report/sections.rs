@@ -788,9 +788,10 @@ impl Report<'_> {
                 })
                 .unwrap_or_default();
             let errors = field(r, "errors");
+            let reused = field(r, "reused");
             line!(
                 self,
-                "| {} | {} | {} | {} | {} | {} | {}{} |",
+                "| {} | {} | {} | {} | {} | {} | {}{}{} |",
                 text(r, "framework"),
                 text(r, "request"),
                 field(r, "connections"),
@@ -802,10 +803,34 @@ impl Report<'_> {
                     format!(", {} socket errors", int(errors))
                 } else {
                     String::new()
+                },
+                if reused > 0.0 && text(r, "request") == "right" {
+                    format!(
+                        " ({} reused a user of the run: not fresh codes)",
+                        int(reused)
+                    )
+                } else {
+                    String::new()
                 }
             );
         }
         line!(self);
+        if let Some(failed) = d.fact("http-socket", "/failed").and_then(Value::as_array)
+            && !failed.is_empty()
+        {
+            let names: Vec<&str> = failed.iter().filter_map(Value::as_str).collect();
+            line!(
+                self,
+                "*Runs without a result (not measured): {}.*\n",
+                names.join("; ")
+            );
+        }
+        line!(
+            self,
+            "The ratios compare accepted verifications per second (200s only, for right \
+             codes; refusals per second for wrong ones) with the no-op's requests per second \
+             at the same concurrency.\n"
+        );
         let mut ratios = Vec::new();
         line!(
             self,
@@ -821,7 +846,7 @@ impl Report<'_> {
                                 && text(r, "request") == request
                                 && field(r, "connections") == conns
                         })
-                        .map(|r| field(r, "requests_per_s"))
+                        .map(counted_rate)
                 };
                 let (Some(noop), Some(right)) = (find("noop"), find("right")) else {
                     continue;
@@ -1186,6 +1211,28 @@ impl Report<'_> {
     }
 }
 
+/// What a loopback run counts per second: accepted verifications (200)
+/// for right codes, refusals (401) for wrong ones, requests for a no-op.
+pub(crate) fn counted_rate(run: &Value) -> f64 {
+    let seconds = run
+        .get("seconds")
+        .and_then(Value::as_f64)
+        .unwrap_or(0.0)
+        .max(0.001);
+    let status = |code: &str| {
+        run.pointer(&format!("/status/{code}"))
+            .and_then(Value::as_f64)
+    };
+    match run.get("request").and_then(Value::as_str) {
+        Some("right") => status("200").unwrap_or(0.0) / seconds,
+        Some("wrong") => status("401").unwrap_or(0.0) / seconds,
+        _ => run
+            .get("requests_per_s")
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0),
+    }
+}
+
 /// A check's value in a table cell.
 fn show_value(value: Option<&Value>) -> String {
     match value {
@@ -1216,8 +1263,8 @@ mod tests {
     fn http(noop: f64, right: f64) -> Value {
         let run = |request: &str, rate: f64| {
             json!({ "framework": "axum", "request": request, "connections": 64,
-                    "requests_per_s": rate, "p50_ms": 1.0, "p99_ms": 2.0,
-                    "status": { "200": 10 }, "errors": 0 })
+                    "seconds": 2.0, "requests_per_s": rate, "p50_ms": 1.0, "p99_ms": 2.0,
+                    "status": { "200": rate * 2.0 }, "errors": 0 })
         };
         json!({ "runs": [run("noop", noop), run("right", right)] })
     }
