@@ -16,7 +16,7 @@ const PANEL_H: f64 = 330.0;
 const GAP: f64 = 20.0;
 const TOP: f64 = 56.0;
 const HEIGHT: f64 = TOP + 2.0 * PANEL_H + 2.0 * GAP;
-const LABEL_W: f64 = 200.0;
+const LABEL_W: f64 = 250.0;
 
 /// Bar colours: ours, the baseline/peer, a second series of ours.
 const OURS: &str = "#2b6cb0";
@@ -75,8 +75,13 @@ fn http_throughput(data: &Data) -> Panel {
                     && number(r, "connections") == conns
             }) {
                 let value = crate::sections::counted_rate(r);
+                let flag = if request == "right" && number(r, "reused") > 0.0 {
+                    " (reused users)"
+                } else {
+                    ""
+                };
                 bars.push(Bar {
-                    label: format!("{framework}: {shown}"),
+                    label: format!("{framework}: {shown}{flag}"),
                     value,
                     shown: int(value),
                     colour,

@@ -616,10 +616,20 @@ impl Report<'_> {
                 None => absent("no PostgreSQL"),
             },
         );
+        if worst > 1.5 {
+            line!(
+                self,
+                "The growth target was missed in this run. Not investigated yet; one \
+                 candidate is the method: the large population is timed seconds after it was \
+                 seeded, while the engine may still be writing the seeded pages back \
+                 (checkpoint), which slows the commits being timed. The plans are index \
+                 lookups by subject at both sizes.\n"
+            );
+        }
         line!(
             self,
-            "Every statement on the path is an index lookup by subject, which is why the \
-             population barely matters. On PostgreSQL — the engine for many instances over a \
+            "Every statement on the path is an index lookup by subject (why the population \
+             should barely matter). On PostgreSQL — the engine for many instances over a \
              network — the first statement charges the attempt on the throttle (an upsert in \
              a data-modifying CTE) and reads the policy and the authenticators \
              (`Store::begin_totp_attempt`); the second either consumes the step \
@@ -729,8 +739,8 @@ impl Report<'_> {
                  request costs a few microseconds here, so the session layer alone \
                  (`/noop-sign-in` − `/noop`: {}) and the service's verification (see above) \
                  are each a large share of it; over a real socket the baseline includes HTTP \
-                 parsing and the kernel, which is what an application sees — the next section \
-                 measures that, and holds the target.\n",
+                 parsing and the kernel, which is what an application sees: the next section \
+                 measures that, and is where the target is judged.\n",
                 ratio(noop / right),
                 ratio(sign_in / right),
                 time(sign_in - noop)
@@ -839,25 +849,31 @@ impl Report<'_> {
         line!(self, "|---|---:|---:|---:|");
         for framework in ["axum", "actix"] {
             for conns in [16.0, 64.0] {
-                let find = |request: &str| {
-                    runs.iter()
-                        .find(|r| {
-                            text(r, "framework") == framework
-                                && text(r, "request") == request
-                                && field(r, "connections") == conns
-                        })
-                        .map(counted_rate)
+                let run = |request: &str| {
+                    runs.iter().find(|r| {
+                        text(r, "framework") == framework
+                            && text(r, "request") == request
+                            && field(r, "connections") == conns
+                    })
                 };
-                let (Some(noop), Some(right)) = (find("noop"), find("right")) else {
+                let (Some(noop), Some(right)) = (run("noop"), run("right")) else {
                     continue;
                 };
-                let wrong = find("wrong").map_or("—".to_owned(), |w| ratio(w / noop));
-                ratios.push(right / noop);
-                line!(
-                    self,
-                    "| {framework} | {conns} | {} | {wrong} |",
-                    ratio(right / noop)
-                );
+                let noop = counted_rate(noop);
+                let wrong =
+                    run("wrong").map_or("—".to_owned(), |w| ratio(counted_rate(w) / noop));
+                // A right-code run that reused users did not send fresh
+                // codes only: shown, but not a verify rate to judge by.
+                let shown = if field(right, "reused") > 0.0 {
+                    format!(
+                        "{} (reused users: not judged)",
+                        ratio(counted_rate(right) / noop)
+                    )
+                } else {
+                    ratios.push(counted_rate(right) / noop);
+                    ratio(counted_rate(right) / noop)
+                };
+                line!(self, "| {framework} | {conns} | {shown} | {wrong} |");
             }
         }
         line!(self);
